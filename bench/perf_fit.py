@@ -1,0 +1,133 @@
+"""Fit the kernel-model constants of hermes_dsl/perf/kernels.py on ONE GPU's Vidur profiles.
+
+Run ``python bench/perf_fit.py`` (needs scipy, a bench-only dependency).  It fits the GEMM
+constants (efficiency, memory efficiency, tile penalty, overlap exponent, K prologue, launch) on
+the A100 timings of the four linear operators, then the per-SM byte rates of the memory-bound
+ops, by robust least squares on ``log(predicted / measured)``, and prints them with the errors
+on the A100 (fitted) and the A40 (held out).  The printed values are pasted into kernels.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import numpy as np
+from perf_common import DEVICES, GEMM_OPS, OTHER_OPS, VIDUR, vidur_dataset
+
+from hermes_dsl.perf.kernels import DEFAULT_CALIBRATION, KernelModel
+
+FIT_GPU = "a100"
+HELD_OUT = "a40"
+EW_KIND = {
+    "mlp_act": "act",
+    "input_norm": "norm",
+    "post_norm": "norm",
+    "add": "add",
+    "rope": "rope",
+    "embedding": "emb",
+}
+
+
+def gemm_groups(
+    data: dict, gpu: str
+) -> list[tuple[float, float, float, float, np.ndarray, np.ndarray]]:
+    """Group GEMM samples by (k, n, wbytes, abytes): arrays of m and measured seconds."""
+    groups: dict[tuple[float, float, float, float], tuple[list[float], list[float]]] = {}
+    for op in GEMM_OPS:
+        for cost, tokens, sec in data[op]:
+            plan = cost.plan
+            k, n = {name: (k, n) for name, k, n in plan.attn_gemms + plan.mlp_gemms}[op]
+            g = groups.setdefault((k, n, plan.wb, plan.ab), ([], []))
+            g[0].append(tokens)
+            g[1].append(sec)
+    return [(k, n, wb, ab, np.array(m), np.array(y)) for (k, n, wb, ab), (m, y) in groups.items()]
+
+
+def gemm_residuals(params: np.ndarray, groups: list, gpu: str) -> np.ndarray:
+    eff, mem_eff, pen, p, k0, launch = params
+    cal = replace(
+        DEFAULT_CALIBRATION,
+        eff=eff,
+        mem_eff=mem_eff,
+        tile_penalty=pen,
+        overlap_exp=p,
+        k_prologue=k0,
+        launch=launch * 1e-6,
+    )
+    km = KernelModel(DEVICES[gpu], "bf16", cal)
+    out = [np.log(km.gemm_np(m, k, n, wb, ab) / y) for k, n, wb, ab, m, y in groups]
+    return np.concatenate(out)
+
+
+def main() -> int:
+    try:
+        from scipy.optimize import least_squares
+    except ImportError:
+        print("scipy is needed for the fit (pip install scipy)")
+        return 1
+    if not VIDUR.exists():
+        print(f"data folder missing: {VIDUR}")
+        return 1
+    data = {g: vidur_dataset(g) for g in (FIT_GPU, HELD_OUT)}
+    groups = {g: gemm_groups(data[g], g) for g in data}
+    c = DEFAULT_CALIBRATION
+    x0 = [c.eff, c.mem_eff, c.tile_penalty, c.overlap_exp, c.k_prologue, c.launch * 1e6]
+    fit = least_squares(
+        gemm_residuals,
+        x0,
+        args=(groups[FIT_GPU], FIT_GPU),
+        bounds=([0.3, 0.3, 0.0, 1.0, 0.0, 0.0], [1.2, 1.2, 200.0, 20.0, 2000.0, 30.0]),
+        loss="soft_l1",
+        f_scale=0.05,
+    )
+    names = ["GEMM_EFF", "GEMM_MEM_EFF", "GEMM_TILE_PENALTY", "GEMM_OVERLAP_EXP", "GEMM_K_PROLOGUE"]
+    for name, v in zip(names, fit.x[:5]):
+        print(f"{name} = {v:.4g}")
+    print(f"GEMM_LAUNCH = {fit.x[5]:.3g}e-6")
+    for g in (FIT_GPU, HELD_OUT):
+        r = np.abs(np.exp(gemm_residuals(fit.x, groups[g], g)) - 1)
+        print(
+            f"  GEMM {g}: median {np.median(r) * 100:.1f}%  P90 {np.percentile(r, 90) * 100:.1f}%"
+        )
+
+    # Memory-bound ops: a shared launch overhead, one per-SM byte rate per kind.
+    kinds = sorted(set(EW_KIND.values()))
+
+    def ew_res(params: np.ndarray, gpu: str) -> np.ndarray:
+        launch = params[0] * 1e-6
+        rates = tuple((k, params[1 + i] * 1e9) for i, k in enumerate(kinds))
+        cal = replace(DEFAULT_CALIBRATION, ew_launch=launch, ew_rates=rates)
+        km = KernelModel(DEVICES[gpu], "bf16", cal)
+        out = []
+        for op in OTHER_OPS:
+            for cost, tokens, sec in data[gpu][op]:
+                plan = cost.plan
+                nbytes = {
+                    "mlp_act": tokens * plan.ffn_tp * plan.act_bytes_per_width,
+                    "input_norm": tokens * plan.norm_bytes,
+                    "post_norm": tokens * plan.norm_bytes,
+                    "add": tokens * plan.add_bytes,
+                    "rope": tokens * plan.rope_bytes,
+                    "embedding": tokens * plan.emb_bytes,
+                }[op]
+                out.append(np.log(km.elementwise(nbytes, EW_KIND[op]) / sec))
+        return np.array(out)
+
+    rates0 = dict(c.ew_rates)
+    e0 = [c.ew_launch * 1e6] + [rates0[k] / 1e9 for k in kinds]
+    efit = least_squares(
+        ew_res, e0, args=(FIT_GPU,), bounds=(0, np.inf), loss="soft_l1", f_scale=0.05
+    )
+    print(f"EW_LAUNCH = {efit.x[0]:.3g}e-6")
+    for i, k in enumerate(kinds):
+        print(f'    "{k}": {efit.x[1 + i]:.3g}e9,')
+    for g in (FIT_GPU, HELD_OUT):
+        r = np.abs(np.exp(ew_res(efit.x, g)) - 1)
+        med, p90 = np.median(r) * 100, np.percentile(r, 90) * 100
+        print(f"  memory-bound {g}: median {med:.1f}%  P90 {p90:.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
