@@ -8,7 +8,6 @@ them into SI values needs the field's expected dimension, which is resolution's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from hermes_dsl.source import Span
 
@@ -53,7 +52,7 @@ class SelectRange:
     span: Span
 
 
-Selector = Union[SelectAll, SelectOne, SelectRange]
+Selector = SelectAll | SelectOne | SelectRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +123,7 @@ class Neg:
     span: Span
 
 
-Expr = Union[Number, String, Bool, Ref, Call, ListExpr, Record, BinOp, Neg]
+Expr = Number | String | Bool | Ref | Call | ListExpr | Record | BinOp | Neg
 
 # ---------------------------------------------------------------------------------- statements
 
@@ -176,7 +175,7 @@ class FlowBranch:
     span: Span
 
 
-FlowNode = Union[FlowStage, FlowFan, FlowBranch]
+FlowNode = FlowStage | FlowFan | FlowBranch
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +247,7 @@ class Decl:
     kind_span: Span
 
 
-Member = Union[Field, Decl, Stage, Route, Flow, Loop, Run, Slo, Sweep, Report]
+Member = Field | Decl | Stage | Route | Flow | Loop | Run | Slo | Sweep | Report
 
 
 @dataclass(frozen=True, slots=True)

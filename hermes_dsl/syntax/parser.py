@@ -140,7 +140,7 @@ class _Builder(Transformer):
         return ast.Arg(str(children[0]), children[1], self._span(meta))
 
     def arg_name(self, children):  # type: ignore[no-untyped-def]
-        return children[0] if isinstance(children[0], Token) else children[0]
+        return children[0]
 
     def kind(self, children):  # type: ignore[no-untyped-def]
         return children[0]
@@ -404,7 +404,7 @@ def _diagnose(err: UnexpectedInput, src: SourceFile) -> Diagnostic:
                 "E0105",
                 "unterminated string",
                 span,
-                hint="close the string with `\"` on the same line",
+                hint='close the string with `"` on the same line',
             )
         expected = expected_phrase(set(err.allowed or ()))
         return Diagnostic(
@@ -551,8 +551,12 @@ def _module(src: SourceFile, items: list[object], sink: DiagnosticSink) -> ast.M
     for item in items:
         if isinstance(item, ast.Header):
             if header is not None:
-                sink.error("E0104", "a second `hermes` version line", item.span,
-                           hint="a file has one `hermes 1` line, at the top")
+                sink.error(
+                    "E0104",
+                    "a second `hermes` version line",
+                    item.span,
+                    hint="a file has one `hermes 1` line, at the top",
+                )
             header = item
         elif isinstance(item, ast.Import):
             imports.append(item)

@@ -1,0 +1,3 @@
+from hermes_dsl.cli import main
+
+main()

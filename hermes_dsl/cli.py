@@ -1,0 +1,145 @@
+"""The `hermes` command.
+
+Exit codes: 0 when every file is clean (warnings allowed), 1 when a spec has errors, 2 for
+usage errors (unknown options, missing files), 3 for an internal error (a bug in hermes; the
+message says how to report it and HERMES_DEBUG=1 shows the Python traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from hermes_dsl import __version__
+from hermes_dsl.diagnostics import render_text, to_json
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"`{item}`: write NAME=VALUE, e.g. rate=30req/s", param_hint="-p"
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+_common = [
+    click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Override a param, e.g. -p rate=30req/s.",
+    ),
+    click.option(
+        "--path",
+        "paths",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Another folder to import modules from.",
+    ),
+    click.option(
+        "--data",
+        "data",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="A folder to look for trace files in (also $HERMES_DATA).",
+    ),
+]
+
+
+def common_options(fn):  # type: ignore[no-untyped-def]
+    for opt in reversed(_common):
+        fn = opt(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hermes")
+def cli() -> None:
+    """hermes: specify, check, draw and simulate multi-stage LLM inference pipelines."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@common_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Diagnostics as text with carets, or JSON for tools.",
+)
+@click.option("--color/--no-color", default=None, help="Color the output (default: on a terminal).")
+def check(files, params, paths, data, fmt, color) -> None:  # type: ignore[no-untyped-def]
+    """Check specs; report every problem found, with its code and place."""
+    from hermes_dsl.compiler import check_file
+
+    overrides = _parse_params(params)
+    color = sys.stdout.isatty() if color is None else color
+    errors = 0
+    all_diags = []
+    for f in files:
+        if not Path(f).is_file():
+            raise click.UsageError(f"no such file: {f}")
+        res = check_file(f, overrides, tuple(map(Path, paths)), tuple(map(Path, data)))
+        all_diags.extend(res.diagnostics)
+        errors += sum(d.is_error for d in res.diagnostics)
+        if fmt == "text" and res.diagnostics:
+            click.echo(render_text(res.diagnostics, res.sources, color=color))
+    warnings = sum(not d.is_error for d in all_diags)
+    if fmt == "json":
+        click.echo(to_json(all_diags))
+    else:
+        noun = "file" if len(files) == 1 else "files"
+        summary = f"checked {len(files)} {noun}: {errors} error{'s' * (errors != 1)}"
+        summary += f", {warnings} warning{'s' * (warnings != 1)}"
+        click.echo(summary, err=True)
+    sys.exit(1 if errors else 0)
+
+
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Print the long explanation of a diagnostic code, e.g. E0302."""
+    from hermes_dsl.explanations import EXPLANATIONS
+    from hermes_dsl.explanations import explain as long_form
+
+    text = long_form(code)
+    if text is None:
+        known = ", ".join(sorted(EXPLANATIONS))
+        raise click.UsageError(f"no diagnostic `{code}`; codes are: {known}")
+    click.echo(text)
+
+
+def main() -> None:
+    """Entry point: never lets a Python traceback reach a user unless asked to."""
+    try:
+        cli.main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:
+        if os.environ.get("HERMES_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"internal error: {type(err).__name__}: {err}\n"
+            "this is a bug in hermes, not in your spec; run again with HERMES_DEBUG=1 and "
+            "report the output",
+            err=True,
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The long form of every diagnostic code, printed by ``hermes explain CODE``."""
+
+from __future__ import annotations
+
+EXPLANATIONS: dict[str, tuple[str, str]] = {
+    # code: (title, explanation)
+    "E0101": (
+        "unexpected character",
+        """
+A character appeared that cannot start any token here, for example `$` or a stray `@`.
+Names are letters, digits and `_`; numbers may carry a unit (`80 GB`); strings are in
+double quotes; comments start with `#`.""",
+    ),
+    "E0102": (
+        "unexpected token",
+        """
+The parser met a word or symbol it did not expect at this point. The hint lists what could
+come next. Common causes: a missing `=` in a field (`hidden 4096` instead of
+`hidden = 4096`), a missing `,` between call arguments, or two statements on one line without
+`;` between them.
+
+    model m { layers = 32; hidden = 4096 }""",
+    ),
+    "E0103": (
+        "unexpected end of file",
+        """
+The file ended while a block, a call or a list was still open. The diagnostic points at the
+bracket that is never closed.""",
+    ),
+    "E0104": ("duplicate version line", "A file has exactly one `hermes 1` line, at its top."),
+    "E0105": ("unterminated string", 'Strings open and close with `"` on the same line.'),
+    "E0106": ("nesting too deep", "The spec nests brackets more deeply than the parser allows."),
+    "E0107": ("too many syntax errors", "Parsing stopped after many errors; fix the first ones."),
+    "E0201": (
+        "unknown name",
+        """
+A name is used that is neither declared in this file, imported, nor a param. Check the
+spelling (the hint suggests the closest name in scope), or import it:
+
+    import std.models.llama.Llama3_1_8B""",
+    ),
+    "E0202": ("defined twice", "Two declarations, imports, stages or params share a name."),
+    "E0203": (
+        "module not found",
+        """
+An `import` names a module that does not exist. Modules are files: `std.hw.nvidia` is
+`stdlib/std/hw/nvidia.hermes`; `parts.racks` is `parts/racks.hermes` beside the spec, or in a
+folder given with `--path`.""",
+    ),
+    "E0204": ("name not in module", "The module exists but declares no such name."),
+    "E0205": (
+        "import cycle",
+        """
+Two or more files import each other. Move what they share into a third file that both
+import.""",
+    ),
+    "E0206": (
+        "import outside the allowed folders",
+        """
+A spec may import only from its own folder (and below), folders given with `--path`, and the
+standard library. A module reached through a symbolic link that leads elsewhere is refused.""",
+    ),
+    "E0207": (
+        "bad index",
+        """
+An index or range does not fit the array, or indexes something that is not an array. Ranges
+are half open: for `n[8]`, `n[0..4]` is the first four and `n[4..8]` the last four; `n[*]`
+(or plain `n`) is all of them.""",
+    ),
+    "E0208": ("no such part", "A hardware path names a part that the group does not contain."),
+    "E0209": (
+        "wrong kind of declaration",
+        """
+A name refers to the wrong kind of thing: a model where a part is expected, a gpu extending a
+link, a link where a memory is expected.""",
+    ),
+    "E0210": (
+        "unknown function",
+        """
+A call names a stage kind, batching policy, routing policy, distribution or transform that
+does not exist. Stage kinds: preprocess, postprocess, embed, ivfpq, rerank, kv_fetch, prefill,
+decode, generate. Batching: static, continuous, chunked, mixed. Routing: round_robin,
+least_loaded, heavy_light, by_model, random.""",
+    ),
+    "E0211": ("unknown param on the command line", "`-p NAME=VALUE` names no declared param."),
+    "E0212": ("unknown stage", "A flow, loop or route names a stage the pipeline lacks."),
+    "E0213": (
+        "unknown metric",
+        """
+SLOs and reports name metrics: ttft, tpot, e2e, queue (with .p50 .p90 .p95 .p99 .mean .max),
+goodput, throughput, energy, utilization, or a stage's latency as `stage.NAME.p90`.""",
+    ),
+    "W0214": (
+        "trace file not found",
+        """
+A workload reads a trace file that is not beside the spec nor in a `--data` folder or
+$HERMES_DATA. The spec checks, but running it needs the file.""",
+    ),
+    "E0301": (
+        "unknown unit",
+        """
+A number carries a unit that does not exist. Sizes: B (byte), b (bit) with SI prefixes (kB,
+MB, GB, TB: powers of 1000) or IEC prefixes (KiB, MiB, GiB, TiB: powers of 1024). Rates use a
+slash: GB/s, Gb/s, TFLOP/s, req/s, tokens/s. Time: ns, us, ms, s, min, h. Power W, energy J.""",
+    ),
+    "E0302": (
+        "wrong unit",
+        """
+A field expects one kind of quantity and got another, for example a bandwidth written as a
+size:
+
+    link ib { bandwidth = 50 GB }      # wrong: bytes
+    link ib { bandwidth = 50 GB/s }    # right: bytes per second
+
+A plain number where a quantity is expected is also an error: units are never assumed.""",
+    ),
+    "E0303": ("not a whole number", "Counts (layers, heads, tp, array sizes) are whole numbers."),
+    "E0304": (
+        "value out of range",
+        """
+A value is outside what makes sense: a negative size, a fraction above 1, top_k above the
+number of experts, heads not a multiple of KV heads, min above max.""",
+    ),
+    "E0305": (
+        "wrong kind of value",
+        """
+A field got a value of the wrong shape: a string where a number is expected, a number where a
+model is expected, a name where a call such as `poisson(10 req/s)` is expected.""",
+    ),
+    "E0306": (
+        "unknown choice",
+        """
+A field accepts one of a fixed set of words (dtype: fp32 bf16 fp16 fp8 int8 fp6 fp4 int4;
+model kind: decoder encoder cross_encoder; packing: fcfs least_work_left).""",
+    ),
+    "E0307": ("missing field", "A required field is absent; the hint names it."),
+    "E0308": ("unknown field", "A field name that this kind of declaration does not have."),
+    "E0309": (
+        "unknown param type",
+        """
+Param types: int, float, number, fraction, bool, string, time, bytes, bandwidth, flops,
+flop_rate, rate (requests/s), token_rate, tokens, requests, power, energy.""",
+    ),
+    "E0310": ("bad command-line value", "A `-p NAME=VALUE` value could not be read."),
+    "E0311": ("incompatible units in arithmetic", "`+` and `-` need the same unit on both sides."),
+    "E0312": ("wrong arguments", "A call has too many, unknown, repeated or missing arguments."),
+    "E0401": (
+        "declaration in the wrong place",
+        """
+Parts (rack, node, gpu, cpu, accel, memory, link) go inside `hardware` or in part templates;
+stages, flows, loops and routes in a `pipeline`; run, slo, sweep and report in an
+`experiment`.""",
+    ),
+    "E0402": ("missing version line", "Every file starts with `hermes 1`."),
+    "E0403": ("unsupported version", "This compiler reads language version 1."),
+    "E0404": ("inheritance cycle", "A declaration extends itself through its `: Base` chain."),
+    "E0406": ("platform too large", "A platform has more parts than the compiler handles."),
+    "E0407": ("experiment without a run", "An experiment says `run PIPELINE with WORKLOAD` once."),
+}
+
+
+def explain(code: str) -> str | None:
+    entry = EXPLANATIONS.get(code.upper())
+    if entry is None:
+        return None
+    title, body = entry
+    return f"{code.upper()}: {title}\n{body.rstrip()}\n"
