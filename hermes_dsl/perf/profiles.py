@@ -461,3 +461,28 @@ class ProfiledCost:
                 total = max(total, st)
         self._shape_cache[key] = total
         return total
+
+
+def vidur_relative_errors(
+    paths: Iterable[str | Path],
+    device: DeviceSpec,
+    calibration: GemmCalibration | None = None,
+) -> dict[str, list[float]]:
+    """Relative errors ``predicted / measured - 1`` of the analytical kernels, per operator.
+
+    Every record of every Vidur ``mlp.csv`` in ``paths`` (all tp values) is compared, operator
+    by operator, with :func:`analytical_kernel_time` on ``device``.
+    """
+    errors: dict[str, list[float]] = defaultdict(list)
+    for path in paths:
+        prof = load_vidur_mlp(path)
+        model = prof.shape.model_spec(Path(path).parent.name)
+        costs: dict[int, LLMCost] = {}
+        for rec in prof.records:
+            cost = costs.get(rec.tp)
+            if cost is None:
+                cost = costs[rec.tp] = LLMCost(device, model, tp=rec.tp, calibration=calibration)
+            for op, sec in rec.seconds.items():
+                name = VIDUR_OPERATORS[op]
+                errors[name].append(analytical_kernel_time(cost, name, rec.tokens) / sec - 1.0)
+    return dict(errors)
