@@ -130,6 +130,7 @@ class LLMClient:
         self.idle_power = float(idle_power)
         self.hash_block_size = int(hash_block_size)
         self.fast_forward = bool(fast_forward)
+        self._static = self.policy.kind == "static"
         self._vector_cost = getattr(cost, "decode_iteration_times", None)
 
         self.waiting = make_queue(self.policy.packing)
@@ -236,12 +237,6 @@ class LLMClient:
                 f"needs {need} KV blocks ({tokens} tokens at {bs} per block) but the whole "
                 f"cache of client {self.name!r} has {kv.num_blocks}"
             )
-        first = _ceil_div(max(r.target, r.computed + 1), bs)
-        if first > kv.num_blocks - kv.watermark_blocks:
-            return (
-                f"its prompt needs {first} KV blocks and admission keeps a watermark of "
-                f"{kv.watermark_blocks} of the {kv.num_blocks} blocks free"
-            )
         pol = self.policy
         if not pol.chunking and r.target - r.computed > pol.token_budget:
             return (
@@ -337,8 +332,12 @@ class LLMClient:
             changed = True
 
         # 4. Admission from the waiting queue, in packing order, until the first misfit.
-        if not swapped and not (pol.kind == "static" and running):
+        if not swapped and not (self._static and running):
             prefix = kv.prefix_caching
+            # The watermark keeps room for running requests to grow; with none running it
+            # would only block a request the cache can hold.
+            if not running:
+                wm = 0
             while len(waiting) and len(running) < max_batch:
                 r = waiting.peek()
                 hits = None
@@ -577,7 +576,7 @@ class LLMClient:
         r.preemptions += 1
         self.preemptions += 1
         bs = self.kv.block_size
-        if self.preemption == "swap" and r.computed == r.target and r.generated >= 1:
+        if self.preemption == "swap" and r.computed >= r.target and r.generated >= 1:
             moved = r.blocks * bs * self.kv_bytes_per_token
             if self._host_used + moved <= self.host_capacity:
                 blocks = r.blocks

@@ -73,6 +73,12 @@ class RequestLog:
         self.preemptions[i] = r.preemptions
         return i
 
+    def note(self, r: Request) -> None:
+        """Record what is known of a request still in flight when the run stops."""
+        i = self._row(r)
+        self.scheduled[i] = r.scheduled
+        self.first_token[i] = r.first_token
+
     def finish(self, now: float, r: Request) -> None:
         i = self._row(r)
         self.scheduled[i] = r.scheduled

@@ -12,7 +12,7 @@ Token accounting (one LLM stage):
                   preemption the prompt plus the tokens generated so far);
     ``generated`` output tokens produced.  A prefill that reaches ``target`` produces one token;
                   each decode iteration feeds the last token (``computed += 1``) and produces
-                  the next, so ``computed == target`` and ``computed == prompt + generated - 1``
+                  the next, so ``computed >= target`` and ``computed == prompt + generated - 1``
                   hold while decoding.  The request is done when ``generated == output``.
 """
 

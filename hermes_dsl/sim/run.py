@@ -60,21 +60,36 @@ class ArrivalSource:
         self._out = rs.output[base:end].tolist()
 
     def _arrive(self, now: float, i: int) -> None:
-        j = i - self._base
-        r = Request(
-            id=self.first_id + i,
-            arrival=now,
-            prompt=self._pr[j],
-            output=self._out[j],
-            hash_ids=None if self.requests.hash_ids is None else self.requests.hash_ids[i],
-        )
-        nxt = i + 1
-        if nxt < len(self.requests):
-            if nxt - self._base >= len(self._arr):
-                self._load(nxt)
-            self.loop.schedule(self._arr[nxt - self._base], self._arrive, nxt)
-        self.emitted += 1
-        self.sink(now, r)
+        # Every request stamped with this instant is created and handed on in this one event,
+        # so a client that starts an iteration "now" sees all of them.
+        rs = self.requests
+        n = len(rs)
+        hashes = rs.hash_ids
+        batch: list[Request] = []
+        while True:
+            j = i - self._base
+            batch.append(
+                Request(
+                    id=self.first_id + i,
+                    arrival=now,
+                    prompt=self._pr[j],
+                    output=self._out[j],
+                    hash_ids=None if hashes is None else hashes[i],
+                )
+            )
+            i += 1
+            if i >= n:
+                break
+            if i - self._base >= len(self._arr):
+                self._load(i)
+            t = self._arr[i - self._base]
+            if t != now:
+                self.loop.schedule(t, self._arrive, i)
+                break
+        self.emitted += len(batch)
+        sink = self.sink
+        for r in batch:
+            sink(now, r)
 
 
 def simulate(
@@ -116,7 +131,7 @@ def simulate(
     # Requests that arrived but had not left keep their arrival in the table.
     for q in (client.running, list(client.waiting), list(client.swapped)):
         for r in q:
-            log._row(r)
+            log.note(r)
     return SimResult(
         requests=log.table(source.emitted),
         clients=(client.finalize(end),),
