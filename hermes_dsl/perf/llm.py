@@ -378,23 +378,27 @@ class LLMCost:
         plan = self.plan
         km = self.km
         wb, ab = plan.wb, plan.ab
-        ar = self._all_reduce_np(t * plan.allreduce_bytes)
-        common = km.elementwise_np(t * plan.norm_bytes, "norm") * 2.0
-        common += km.elementwise_np(t * plan.rope_bytes, "rope")
-        common += 2.0 * km.elementwise_np(t * plan.add_bytes, "add")
-        common += 2.0 * ar
+        # Token-count terms are evaluated once per distinct count, then spread back.
+        tu, inv = np.unique(t, return_inverse=True)
+        ar_u = self._all_reduce_np(tu * plan.allreduce_bytes)
+        common = km.elementwise_np(tu * plan.norm_bytes, "norm") * 2.0
+        common += km.elementwise_np(tu * plan.rope_bytes, "rope")
+        common += 2.0 * km.elementwise_np(tu * plan.add_bytes, "add")
+        common += 2.0 * ar_u
         for _, k, n in plan.attn_gemms:
-            common += km.gemm_np(t, k, n, wb, ab)
-        dense = common.copy()
+            common += km.gemm_np(tu, k, n, wb, ab)
+        dense_u = common.copy()
         for _, k, n in plan.mlp_gemms:
-            dense += km.gemm_np(t, k, n, wb, ab)
-        dense += km.elementwise_np(t * plan.ffn_tp * plan.act_bytes_per_width, "act")
+            dense_u += km.gemm_np(tu, k, n, wb, ab)
+        dense_u += km.elementwise_np(tu * plan.ffn_tp * plan.act_bytes_per_width, "act")
         if plan.moe_layers:
-            moe = np.array([self._token_part(int(x))[1] for x in t.ravel()], dtype=float).reshape(
-                t.shape
-            )
+            moe_u = np.array([self._token_part(int(x))[1] for x in tu], dtype=float)
         else:
-            moe = np.zeros_like(t)
+            moe_u = np.zeros_like(tu)
+        inv = inv.reshape(t.shape)
+        dense = dense_u[inv]
+        moe = moe_u[inv]
+        ar = ar_u[inv]
         # Attention.
         pre_b = (
             pt * (self._attn_io + self._kvl)
@@ -408,18 +412,17 @@ class LLMCost:
         attn = pre + dec
         emb = km.elementwise_np(t * plan.emb_bytes, "emb") + ar
         s = ps + ds
-        head = km.gemm_np(s, plan.hidden, plan.vocab_tp, wb, ab)
+        su, sinv = np.unique(s, return_inverse=True)
+        head = km.gemm_np(su, plan.hidden, plan.vocab_tp, wb, ab)[sinv.reshape(s.shape)]
         if self.tp > 1:
-            head += np.where(
-                s > 0,
-                np.array(
-                    [
-                        all_gather_time(x * self.model.vocab * ab, self.tp, self.link)
-                        for x in s.ravel()
-                    ]
-                ).reshape(s.shape),
-                0.0,
+            n = self.tp
+            link = self.link
+            gather = (
+                (n - 1) * link.latency
+                + (n - 1) / n * s * self.model.vocab * ab / (link.bandwidth * link.efficiency)
+                + COLLECTIVE_STARTUP
             )
+            head += np.where(s > 0, gather, 0.0)
         head += km.elementwise_np(t * plan.norm_bytes, "norm")
         xfer = np.where(
             t > 0,
