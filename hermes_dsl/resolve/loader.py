@@ -70,6 +70,7 @@ class Loader:
         src = self.sources.add(self.display_name(path), text)
         tree = parse_module(src, self.sink)
         module = LoadedModule(key, path, tree)
+        module.poisoned.update(tree.broken)
         self.loaded[path] = module
         self._check_header(tree, src.span(0, min(len(text), 1)))
         self._stack.append(path)

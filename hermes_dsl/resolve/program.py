@@ -197,6 +197,7 @@ class Resolver:
         self.platforms: dict[str, Inst] = {}
         self.models: dict[str, ModelSpec] = {}
         self.param_types: dict[str, str] = {}
+        self._missing: set[str] = set()  # trace files already reported missing
 
     # ------------------------------------------------------------------------------ driver
     def run(self, overrides: dict[str, str]) -> Program:
@@ -782,6 +783,9 @@ class Resolver:
         for cand in candidates:
             if cand.is_file():
                 return str(cand.resolve())
+        if text in self._missing:
+            return text
+        self._missing.add(text)
         self.sink.error(
             "W0214",
             f"trace file `{text}` not found",
@@ -863,6 +867,9 @@ class Resolver:
             (run.workload, workload_names, run.workload_span, "workload"),
         ):
             if name not in names:
+                ok = False
+                if name in self.root.poisoned:
+                    continue
                 guess = did_you_mean(name, names)
                 self.sink.error(
                     "E0201",
@@ -870,7 +877,6 @@ class Resolver:
                     span,
                     hint=f"did you mean `{guess}`?" if guess else f"declare `{what} {name} {{ }}`",
                 )
-                ok = False
         pipeline = next((p for p in pipelines if p.name == run.pipeline), None)
         stage_names = {s.name for s in pipeline.stages} if pipeline else set()
         slo_terms = []
@@ -1015,7 +1021,7 @@ ARRIVAL_ARGS = {
         ("path", "rate", "column"),
         ("path",),
         {"path": str, "rate": REQ_RATE, "column": str},
-        {"column": "arrived_at"},
+        {},
         'trace("traces/splitwise_conv.csv")',
     ),
 }

@@ -290,3 +290,4 @@ class Module:
     imports: tuple[Import, ...]
     params: tuple[Param, ...]
     decls: tuple[Decl, ...]
+    broken: tuple[str, ...] = ()  # names of declarations dropped for syntax errors

@@ -521,12 +521,16 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
     if "\x00" in text:
         text = text.replace("\x00", " ")
     items: list[object] | None = None
+    broken: list[str] = []
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
             tree = _plain_parser().parse(text)
         except UnexpectedInput as err:
             diag = _diagnose(err, src)
             sink.add(diag)
+            head = _item_name(text, diag.span.start)
+            if head:
+                broken.append(head)
             blanked = _blank_item(text, diag.span.start)
             if blanked == text:
                 items = []
@@ -542,10 +546,26 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
     else:
         sink.error("E0107", "too many syntax errors; stopped parsing here", src.span(0, 0))
         items = []
-    return _module(src, items or [], sink)
+    return _module(src, items or [], sink, tuple(broken))
 
 
-def _module(src: SourceFile, items: list[object], sink: DiagnosticSink) -> ast.Module:
+def _item_name(text: str, pos: int) -> str | None:
+    """The name declared by the top-level item around ``pos`` (``pipeline serve`` -> serve)."""
+    start = None
+    for m in _TOP_LEVEL.finditer(text):
+        if m.start() <= pos:
+            start = m
+        else:
+            break
+    if start is None:
+        return None
+    found = re.match(r"\w+[ \t]+([A-Za-z_]\w*)", text[start.start() : start.start() + 200])
+    return found[1] if found else None
+
+
+def _module(
+    src: SourceFile, items: list[object], sink: DiagnosticSink, broken: tuple[str, ...] = ()
+) -> ast.Module:
     header = None
     imports, params, decls = [], [], []
     for item in items:
@@ -564,4 +584,4 @@ def _module(src: SourceFile, items: list[object], sink: DiagnosticSink) -> ast.M
             params.append(item)
         elif isinstance(item, ast.Decl):
             decls.append(item)
-    return ast.Module(src.name, header, tuple(imports), tuple(params), tuple(decls))
+    return ast.Module(src.name, header, tuple(imports), tuple(params), tuple(decls), broken)
