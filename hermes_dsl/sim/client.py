@@ -630,13 +630,15 @@ class LLMClient:
         """
         busy = self.busy_time
         iterations = self.iterations
-        if self._busy:
-            busy = self._busy_before
+        decode_tokens = self.decode_tokens
+        if self._busy and self._k > 1:
+            # A fast-forwarded stretch in flight: count its iterations that ended in time.
             t = self._it_start + self._it_dur
             if t <= end_time:
-                busy += self._it_dur
+                busy = self._busy_before + self._it_dur
                 iterations += 1
                 nd, ctx = self._it_nd, self._it_ctx
+                decode_tokens += nd
                 for j in range(1, self._k):
                     d = self.cost.iteration_time(0, 0.0, 0, nd, ctx + j * nd)
                     t += d
@@ -644,6 +646,7 @@ class LLMClient:
                         break
                     busy += d
                     iterations += 1
+                    decode_tokens += nd
         idle = max(end_time - busy, 0.0)
         return ClientStats(
             name=self.name,
@@ -653,7 +656,7 @@ class LLMClient:
             energy=self.busy_power * busy + self.idle_power * idle,
             iterations=iterations,
             prefill_tokens=self.prefill_tokens,
-            decode_tokens=self.decode_tokens,
+            decode_tokens=decode_tokens,
             preemptions=self.preemptions,
             swaps=self.swaps,
             prefix_hit_tokens=self.prefix_hit_tokens,
