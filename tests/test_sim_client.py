@@ -184,3 +184,30 @@ def test_horizon_stops_and_keeps_unfinished():
     assert res.end_time == 4.0
     assert len(t) == 2  # the third had not arrived
     assert t.unfinished.all()
+
+
+def test_least_work_left_packing_order():
+    cost = FixedCost(prefill=1.0, decode=0.5)
+    r = reqs([0, 0, 0], [100, 10, 50], [10, 2, 5])
+    fcfs = simulate(r, client(cost, continuous(max_batch=1)))
+    lwl = simulate(r, client(cost, continuous(max_batch=1, packing="lwl")))
+    # One at a time; FCFS serves A, B, C; LWL serves B (12 tokens), C (55), A (110).
+    assert list(np.argsort(fcfs.requests.first_token)) == [0, 1, 2]
+    assert list(np.argsort(lwl.requests.first_token)) == [1, 2, 0]
+    assert lwl.requests.completion[1] == 1.5  # B: prefill 1.0 + one decode
+    assert lwl.requests.completion[2] == 1.5 + 1.0 + 4 * 0.5
+
+
+def test_slo_attainment_and_goodput():
+    cost = FixedCost(prefill=1.0, decode=0.5)
+    r = reqs([0, 0, 0], [10, 20, 30], [2, 3, 2])
+    res = simulate(r, client(cost, static(max_batch=2)))
+    # TTFTs 1, 1, 3; TPOTs 0.5, 0.5, 0.5.  Duration 3.5 s.
+    assert res.slo_attainment(ttft=2.0) == pytest.approx(2 / 3)
+    assert res.goodput(ttft=2.0) == pytest.approx(2 / 3.5)
+    assert res.slo_attainment(ttft=2.0, tpot=0.4) == 0.0
+    s = res.summary(ttft=2.0, tpot=0.5)
+    assert s["slo_attainment"] == pytest.approx(2 / 3)
+    assert s["completed"] == 3 and s["rejected"] == 0
+    assert s["requests_per_s"] == pytest.approx(3 / 3.5)
+    assert s["ttft_p50"] == 1.0
