@@ -140,3 +140,48 @@ def test_vectorised_decode_times_match_scalar():
     want = [COST.iteration_time(0, 0.0, 0, 37, 12345 + 37 * i) for i in range(50)]
     assert got.tolist() == want
     assert np.cumsum(np.r_[1.5, got])[-1] == sum([1.5, *want])
+
+
+@pytest.mark.parametrize("blocks", [20_000, 900])
+def test_fast_forward_equals_stepping_with_prefix_caching(blocks):
+    from hermes_dsl.sim import RequestSet
+
+    g = np.random.default_rng(9)
+    n = 600
+    prompt = g.integers(100, 4000, n)
+    # Shared heads from a small pool of "system prompts", then private blocks.
+    hashes = []
+    for i, p in enumerate(prompt.tolist()):
+        head = int(g.integers(0, 5))
+        nblocks = -(-p // 512)
+        hashes.append(
+            tuple([head, head * 10 + 1][:nblocks] + [1000 + i * 100 + j for j in range(2, nblocks)])
+        )
+    reqs = RequestSet(
+        np.cumsum(g.exponential(0.2, n)), prompt, g.integers(1, 300, n), tuple(hashes)
+    )
+    out = []
+    for ff in (True, False):
+        c = LLMClient(
+            name="gpu",
+            cost=COST,
+            kv=KVCache(num_blocks=blocks, block_size=16, prefix_caching=True),
+            policy=chunked(max_batched_tokens=1024),
+            fast_forward=ff,
+        )
+        out.append(simulate(reqs, c))
+    assert_same(*out)
+    assert out[0].clients[0].prefix_hit_tokens > 0
+    if blocks == 900:
+        assert out[0].requests.preemptions.sum() > 0
+
+
+def test_stalled_client_raises_instead_of_hanging():
+    from hermes_dsl.sim import EventLoop, Request, SimulationStalled
+
+    c = LLMClient(name="gpu", cost=COST, kv=KVCache(num_blocks=4, block_size=16))
+    c.attach(EventLoop(), on_finish=lambda *a: None, on_reject=lambda *a: None)
+    # Bypass submit's checks to model a request the cache can never hold.
+    c.waiting.push(Request(id=0, arrival=0.0, prompt=1000, output=2))
+    with pytest.raises(SimulationStalled, match="cannot make progress"):
+        c._step(0.0)
