@@ -89,6 +89,7 @@ class Request:
             self.generated = 1
         self.blocks = 0
         self.cached = None
+        self.keys = None  # prefix keys depend on the receiving cache's block size
         self.registered = 0
         self.state = WAITING
 
