@@ -106,6 +106,83 @@ def check(files, params, paths, data, fmt, color) -> None:  # type: ignore[no-un
     sys.exit(1 if errors else 0)
 
 
+def _report(diagnostics, sources, fmt: str = "text") -> int:  # type: ignore[no-untyped-def]
+    errors = sum(d.is_error for d in diagnostics)
+    if fmt == "json":
+        click.echo(to_json(diagnostics))
+    elif diagnostics:
+        click.echo(render_text(diagnostics, sources, color=sys.stderr.isatty()), err=True)
+    return errors
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@common_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the module (default: generated/<spec>.py).",
+)
+def compile(spec, params, paths, data, out) -> None:  # type: ignore[no-untyped-def]
+    """Compile a spec into a runnable Python module."""
+    from hermes_dsl.lower.codegen import lower_file
+
+    lowered = lower_file(
+        spec, _parse_params(params), tuple(map(Path, paths)), tuple(map(Path, data))
+    )
+    if _report(lowered.diagnostics, lowered.sources) or lowered.source is None:
+        sys.exit(1)
+    target = Path(out) if out else Path("generated") / (Path(spec).stem + ".py")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(lowered.source, encoding="utf-8")
+    click.echo(
+        f"wrote {target} ({lowered.points} experiment point{'s' * (lowered.points != 1)})", err=True
+    )
+
+
+@cli.command(context_settings={"ignore_unknown_options": False})
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@common_options
+@click.option("--seed", type=int, default=None, help="Random seed (default: the spec's).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for tables, summary.json, the Chrome trace and plots.",
+)
+@click.option("--experiment", "experiments", multiple=True, help="Run only these experiments.")
+@click.option("--quiet", is_flag=True, help="No progress bar or table.")
+@click.option("--no-plots", is_flag=True, help="Skip the plots.")
+def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots) -> None:  # type: ignore[no-untyped-def]
+    """Compile (cached) and simulate a spec; print the reported metrics and SLO verdicts."""
+    from hermes_dsl.lower.cache import compiled_module
+
+    if data:  # the generated module finds trace files through HERMES_DATA
+        extra = os.pathsep.join(str(Path(d).resolve()) for d in data)
+        old = os.environ.get("HERMES_DATA")
+        os.environ["HERMES_DATA"] = extra + (os.pathsep + old if old else "")
+    module, lowered = compiled_module(
+        Path(spec), _parse_params(params), tuple(map(Path, paths)), tuple(map(Path, data))
+    )
+    if module is None:
+        _report(lowered.diagnostics, lowered.sources)
+        sys.exit(1)
+    argv: list[str] = []
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if out:
+        argv += ["--out", out]
+    for e in experiments:
+        argv += ["--experiment", e]
+    if quiet:
+        argv.append("--quiet")
+    if no_plots:
+        argv.append("--no-plots")
+    sys.exit(module.main(module.POINTS, module.SPEC, module.SPEC_SHA256, argv))
+
+
 @cli.command()
 @click.argument("code")
 def explain(code: str) -> None:

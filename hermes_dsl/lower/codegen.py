@@ -1,0 +1,335 @@
+"""Lowering: a checked spec becomes a readable, runnable Python module.
+
+The module holds the IR of every experiment point as Python literals (datasheets and models
+once each, then platforms, pipelines, workloads, experiments), each block under a comment
+naming its spec line, and ends by handing the points to the runtime.  Sweeps are expanded at
+compile time: each point is the spec resolved again with the swept params set, and sections
+that do not change between points are emitted once and shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from hermes_dsl import __version__
+from hermes_dsl.compiler import check_file
+from hermes_dsl.diagnostics import Diagnostic
+from hermes_dsl.ir.experiment import Program
+from hermes_dsl.ir.model import ModelSpec
+from hermes_dsl.ir.pipeline import Pipeline, Route, Stage
+from hermes_dsl.ir.workload import Distribution, Workload
+from hermes_dsl.lower.literal import DataPath, Printer, py_str
+from hermes_dsl.resolve.loader import STDLIB
+from hermes_dsl.resolve.program import DATA_ENV, Resolution
+from hermes_dsl.resolve.values import PARAM_TYPES
+from hermes_dsl.source import SourceMap, Span
+from hermes_dsl.units import dim_symbol
+
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=False,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+# IR objects whose place in the spec is kept, so the runtime can report errors there.
+_WITH_SPAN = (Stage, Pipeline, Workload, Distribution, Route, ModelSpec)
+
+
+@dataclass(frozen=True)
+class PointSpec:
+    experiment: str
+    params: tuple[tuple[str, object], ...]
+    program: Program
+
+
+@dataclass
+class Lowered:
+    source: str | None
+    diagnostics: list[Diagnostic]
+    sources: SourceMap
+    points: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.source is not None
+
+
+def override_text(ptype: str, value: object) -> str:
+    """A swept value written back as spec text, in SI units: 10.0 req/s -> ``10.0 req/s``."""
+    kind = PARAM_TYPES[ptype]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return py_str(value)
+    if kind in ("int", "fraction") or kind == (0, 0, 0, 0, 0, 0):
+        return repr(value)
+    return f"{float(value)!r} {dim_symbol(kind)}"  # type: ignore[arg-type]
+
+
+def expand_points(
+    path: Path,
+    res: Resolution,
+    params: dict[str, str],
+    search: tuple[Path, ...],
+    data: tuple[Path, ...],
+) -> tuple[list[PointSpec], list[Diagnostic]]:
+    """Every (experiment, swept params) point, each with its own resolved Program."""
+    assert res.program is not None
+    program = res.program
+    types = {p.name: p.type for p in program.params}
+    points: list[PointSpec] = []
+    problems: list[Diagnostic] = []
+    cache: dict[tuple[tuple[str, object], ...], Program] = {(): program}
+    for exp in program.experiments:
+        names = [s.param for s in exp.sweeps]
+        for combo in itertools.product(*(s.values for s in exp.sweeps)):
+            key = tuple(zip(names, combo, strict=True))
+            if key not in cache:
+                extra = {n: override_text(types[n], v) for n, v in key}
+                again = check_file(path, {**params, **extra}, search, data)
+                if not again.ok:
+                    problems.extend(d for d in again.diagnostics if d.is_error)
+                    continue
+                cache[key] = again.program  # type: ignore[assignment]
+            points.append(PointSpec(exp.name, key, cache[key]))
+    return points, problems
+
+
+def _ident(text: str) -> str:
+    name = re.sub(r"\W", "_", text).upper().strip("_") or "X"
+    return name if not name[0].isdigit() else "_" + name
+
+
+class _Names:
+    """Unique constant names for values, first come first named."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[object, str] = {}
+        self.used: set[str] = set()
+        self.order: list[tuple[str, object, str]] = []  # (name, value, comment)
+
+    def add(self, value: object, hint: str, comment: str) -> str:
+        if value in self.by_value:
+            return self.by_value[value]
+        base = _ident(hint)
+        name, n = base, 2
+        while name in self.used:
+            name, n = f"{base}_{n}", n + 1
+        self.used.add(name)
+        self.by_value[value] = name
+        self.order.append((name, value, comment))
+        return name
+
+
+REPO = STDLIB.resolve().parent
+
+
+def portable(name: str) -> str:
+    """A file name that does not depend on where the compiler ran: relative to the project
+    when the file is inside it (specs/x.hermes, stdlib/std/...), as given otherwise."""
+    try:
+        return Path(name).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return name
+
+
+def _where(span: Span) -> str:
+    if span.line <= 0:
+        return ""
+    return f"{portable(span.file)}:{span.line}"
+
+
+def _comment(text: str) -> str:
+    """Comment text: printable ASCII only, so nothing can end the comment line."""
+    return re.sub(r"[^\x20-\x7e]", "?", text)
+
+
+def _data_relative(path: str, roots: list[Path]) -> DataPath | str:
+    p = Path(path)
+    if not p.is_absolute():
+        return path
+    for root in roots:
+        try:
+            return DataPath(p.relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue
+    return path
+
+
+def _portable_program(prog: Program, roots: list[Path]) -> Program:
+    """Trace files found in data folders are located again at run time, not baked in."""
+
+    def fix(d: Distribution | None) -> Distribution | None:
+        if d is None or not d.path:
+            return d
+        return dataclasses.replace(d, path=_data_relative(d.path, roots))  # type: ignore[arg-type]
+
+    workloads = tuple(
+        dataclasses.replace(
+            w,
+            arrival=fix(w.arrival),
+            prompt=fix(w.prompt),
+            output=fix(w.output),
+            prefix=fix(w.prefix),
+        )
+        for w in prog.workloads
+    )
+    return dataclasses.replace(prog, workloads=workloads, file=portable(prog.file))
+
+
+def lower_file(
+    path: str | Path,
+    params: dict[str, str] | None = None,
+    search: tuple[Path, ...] = (),
+    data: tuple[Path, ...] = (),
+) -> Lowered:
+    """Check a spec and render its generated module; diagnostics when it does not check."""
+    path = Path(path)
+    params = params or {}
+    res = check_file(path, params, search, data)
+    if not res.ok:
+        return Lowered(None, res.diagnostics, res.sources)
+    points, problems = expand_points(path, res, params, search, data)
+    if problems:
+        return Lowered(None, res.diagnostics + problems, res.sources)
+    roots = [path.resolve().parent, *data] + [
+        Path(d) for d in os.environ.get(DATA_ENV, "").split(os.pathsep) if d
+    ]
+    points = [
+        PointSpec(p.experiment, p.params, _portable_program(p.program, roots)) for p in points
+    ]
+    source = render(path, res, points)
+    return Lowered(source, res.diagnostics, res.sources, len(points))
+
+
+def spec_digest(res: Resolution) -> str:
+    """A hash of the spec and every file it imports, as read for this compilation."""
+    h = hashlib.sha256()
+    for name in sorted(res.sources.files):
+        h.update(name.encode())
+        h.update(b"\0")
+        h.update(res.sources.files[name].text.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
+    spec_name = portable(res.program.file if res.program else str(path))
+    names = _Names()
+    printer = Printer(
+        names.by_value,
+        span=lambda s: f"at({py_str(portable(s.file))}, {s.line}, {s.col})",
+        keep_span=lambda obj: isinstance(obj, _WITH_SPAN),
+    )
+    # datasheets first: every device, link and memory spec, then models
+    for pt in points:
+        for plat in pt.program.platforms:
+            for d in plat.devices:
+                names.add(d.spec, d.spec.type_name, f"{d.spec.kind} datasheet")
+            for link in plat.links:
+                names.add(link.spec, "link_" + link.spec.type_name, "link")
+            for mem in plat.memories:
+                names.add(mem.spec, "memory_" + mem.spec.type_name, "memory tier")
+        for m in pt.program.models:
+            names.add(m, "model_" + m.name, _where(m.span))
+    sections: list[tuple[str, object, str]] = []
+    section_names = _Names()
+    section_names.used = set(names.used)
+    program_names = []
+    for pt in points:
+        prog = pt.program
+        parts = {}
+        for kind, items in (
+            ("platforms", prog.platforms),
+            ("pipelines", prog.pipelines),
+            ("workloads", prog.workloads),
+            ("experiments", prog.experiments),
+        ):
+            refs = []
+            for item in items:
+                label = {
+                    "platforms": "hardware",
+                    "pipelines": "pipeline",
+                    "workloads": "workload",
+                    "experiments": "experiment",
+                }[kind]
+                hint = f"{label}_{item.name}"  # type: ignore[attr-defined]
+                where = _where(getattr(item, "span", Span("", 0, 0, 0, 0, 0, 0)))
+                refs.append(section_names.add(item, hint, f"{label} `{item.name}`  {where}"))  # type: ignore[attr-defined]
+            parts[kind] = refs
+        program_names.append((pt, parts))
+    sections = section_names.order
+    all_names = {**names.by_value, **section_names.by_value}
+    printer.names = all_names
+    constants = []
+    for name, value, comment in names.order + sections:
+        del all_names[value]  # print the value itself, not its own name
+        body = printer.block(value, 0, len(name) + 3)
+        all_names[value] = name
+        constants.append({"name": name, "comment": _comment(comment), "body": body})
+    point_lines = []
+    for pt, parts in program_names:
+        prog = pt.program
+        models = "(" + "".join(f"{all_names[m]}, " for m in prog.models) + ")"
+        params = printer.flat(prog.params)
+        swept = printer.flat(pt.params)
+        program = (
+            f"Program(file={py_str(prog.file)}, params={params}, models={models}, "
+            + ", ".join(f"{k}=({''.join(n + ', ' for n in v)})" for k, v in parts.items())
+            + ")"
+        )
+        point_lines.append(
+            {"experiment": py_str(pt.experiment), "swept": swept, "program": program}
+        )
+    template = _ENV.get_template("module.py.j2")
+    return template.render(
+        spec=py_str(spec_name),
+        spec_comment=py_str(spec_name),
+        digest=py_str(spec_digest(res)),
+        version=py_str(__version__),
+        constants=constants,
+        points=point_lines,
+        classes=_classes(),
+    )
+
+
+def _classes() -> list[tuple[str, list[str]]]:
+    from hermes_dsl.ir import experiment, hardware, model, pipeline, workload
+
+    mods = [
+        (
+            "hermes_dsl.ir.hardware",
+            hardware,
+            (
+                "Device",
+                "DeviceSpec",
+                "Group",
+                "Link",
+                "LinkSpec",
+                "Memory",
+                "MemorySpec",
+                "Platform",
+            ),
+        ),
+        ("hermes_dsl.ir.model", model, ("ModelSpec",)),
+        ("hermes_dsl.ir.pipeline", pipeline, ("Batching", "Edge", "Pipeline", "Route", "Stage")),
+        ("hermes_dsl.ir.workload", workload, ("Distribution", "Reasoning", "Workload")),
+        (
+            "hermes_dsl.ir.experiment",
+            experiment,
+            ("Experiment", "ParamValue", "Program", "SloTerm", "Sweep"),
+        ),
+    ]
+    return [(mod, list(names)) for mod, _, names in mods]

@@ -1,0 +1,131 @@
+"""What a generated module runs: its experiment points, one after another, and the results.
+
+Kept out of the template so generated modules stay short and this logic is tested once.  A
+runtime error is reported at the spec line of the object it concerns (a stage, a workload):
+the error carries the IR object's span, which the generated module kept from the spec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hermes_dsl.ir.experiment import Program
+from hermes_dsl.source import Span
+
+
+@dataclass(frozen=True)
+class Point:
+    experiment: str
+    swept: tuple[tuple[str, object], ...]
+    program: Program
+
+    @property
+    def label(self) -> str:
+        if not self.swept:
+            return self.experiment
+        return self.experiment + "[" + ", ".join(f"{k}={_fmt(v)}" for k, v in self.swept) + "]"
+
+
+def _fmt(v: object) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+class SpecRuntimeError(Exception):
+    """A failure while simulating, located at the spec line it concerns."""
+
+    def __init__(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    def render(self) -> str:
+        where = f"\n  --> {self.span}" if self.span is not None and self.span.line > 0 else ""
+        hint = f"\n  = help: {self.hint}" if self.hint else ""
+        return f"error[E0501]: {self.message}{where}{hint}"
+
+
+def data_file(relative: str) -> str:
+    """A trace file named relative to a data folder: $HERMES_DATA (set by `hermes run --data`),
+    then the working directory.  Unfound, the name is returned and running reports it."""
+    for root in [*os.environ.get("HERMES_DATA", "").split(os.pathsep), "."]:
+        if root and (Path(root) / relative).is_file():
+            return str((Path(root) / relative).resolve())
+    return relative
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Run the simulation compiled from a hermes spec.")
+    ap.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
+    ap.add_argument("--out", type=Path, default=None, help="folder for tables, trace and plots")
+    ap.add_argument("--experiment", action="append", default=None, help="run only these")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    ap.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG plots")
+    return ap.parse_args(argv)
+
+
+def select(points: Sequence[Point], names: list[str] | None) -> list[Point]:
+    if not names:
+        return list(points)
+    known = {p.experiment for p in points}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown experiment {unknown[0]!r}; the spec has {sorted(known)}")
+    return [p for p in points if p.experiment in names]
+
+
+def run_points(
+    points: Sequence[Point],
+    seed: int | None = None,
+    progress: Callable[[str], Callable[[float, int, int], None] | None] | None = None,
+) -> list[object]:
+    """Simulate each point; returns the runtime's result objects in order."""
+    from hermes_dsl.sim.assemble import run_point
+
+    results = []
+    for point in points:
+        exp = next(e for e in point.program.experiments if e.name == point.experiment)
+        run_seed = exp.seed if seed is None else seed
+        callback = progress(point.label) if progress else None
+        results.append(run_point(point.program, point.experiment, run_seed, callback))
+    return results
+
+
+def main(points: Sequence[Point], spec: str, digest: str, argv: Sequence[str] | None = None) -> int:
+    """Command-line entry of a generated module."""
+    from hermes_dsl.lower.results import print_table, write_results
+    from hermes_dsl.sim.assemble import SimulationError
+
+    args = parse_args(argv)
+    chosen = select(points, args.experiment)
+    bar = None
+    if not args.quiet:
+        from hermes_dsl.lower.progress import progress_bars
+
+        bar = progress_bars
+    try:
+        results = run_points(chosen, args.seed, bar)
+    except SimulationError as err:
+        located = SpecRuntimeError(err.message, err.span, err.hint)
+        print(located.render(), file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print_table(chosen, results)
+    if args.out is not None:
+        write_results(
+            args.out,
+            chosen,
+            results,
+            spec=spec,
+            digest=digest,
+            seed=args.seed,
+            plots=not args.no_plots,
+        )
+        if not args.quiet:
+            print(f"results written to {args.out}")
+    return 0
