@@ -13,10 +13,11 @@ three diagnostics and the rest of it is still checked.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from hermes_dsl.diagnostics import Diagnostic, DiagnosticSink
@@ -26,6 +27,9 @@ from hermes_dsl.units import COUNT_SUFFIX, UnitError, parse_unit
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "hermes.lark"
 MAX_SYNTAX_ERRORS = 20
+# Deepest nesting of expressions (operators, calls, lists) accepted; later phases recurse on
+# expressions, so a limit here keeps a pathological spec from ending in a RecursionError.
+MAX_EXPR_DEPTH = 100
 
 _TOP_LEVEL = re.compile(
     r"^(hermes|import|param|hardware|rack|node|gpu|cpu|accel|memory|link|group|model|pipeline"
@@ -65,224 +69,294 @@ class _NewlinesInBrackets:
             yield tok
 
 
-class _Builder(Transformer):
-    """Lark callbacks building AST nodes; ``self.src`` maps offsets to spans."""
+class _TooDeep(Exception):
+    def __init__(self, span: Span) -> None:
+        super().__init__("nested too deeply")
+        self.span = span
 
-    def __init__(self, src: SourceFile) -> None:
+
+# Token types that carry a value; every other token (keywords, punctuation, separators) is
+# kept by the parser only for its position, so that a node's span covers all of its text.
+_VALUE_TOKENS = frozenset({"NAME", "QUANTITY", "STRING", "UNIT", "COMPARE"})
+
+
+class _Part:
+    """An intermediate result (a count, a base, a body, an import path) with its span."""
+
+    __slots__ = ("span", "tag", "value")
+
+    def __init__(self, tag: str, value: object, span: Span) -> None:
+        self.tag, self.value, self.span = tag, value, span
+
+
+class _Builder(Transformer):
+    """Lark callbacks building AST nodes, run by the LALR parser as it reduces each rule.
+
+    The parser keeps every token (``keep_all_tokens``) so a node's span runs from its first
+    token to its last, keywords and brackets included; ``_kids`` drops the tokens that carry
+    no value.  One instance lives inside the (cached) Lark parser; ``parse_module`` sets
+    ``src`` before each parse, under ``_PARSE_LOCK``.  Spans are made from the line/column
+    positions Lark tracks for tokens, so no offset is looked up twice.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self.src = src
+        self.name = "<none>"
+        self.empty = Span("<none>", 0, 0, 1, 1, 1, 1)
+        self.depth: dict[int, int] = {}  # id(expression node) -> nesting depth
+        self.parens: dict[int, Span] = {}  # id(expression in parentheses) -> span with them
+
+    def reset(self, src: SourceFile) -> None:
+        self.name = src.name
+        self.empty = src.span(0, 0)
+        self.depth = {}
+        self.parens = {}
 
     # spans ------------------------------------------------------------------------------
-    def _span(self, meta) -> Span:  # type: ignore[no-untyped-def]
-        if getattr(meta, "empty", False):
-            return self.src.span(0, 0)
-        return self.src.span(meta.start_pos, meta.end_pos)
-
     def _tok(self, tok: Token) -> Span:
-        return self.src.span(tok.start_pos, tok.end_pos)
+        return Span(
+            self.name,
+            tok.start_pos,
+            tok.end_pos,
+            tok.line,
+            tok.column,
+            tok.end_line,
+            tok.end_column,
+        )
+
+    def _span(self, children: list) -> Span:  # type: ignore[type-arg]
+        """From the start of the first child to the end of the last one."""
+        first = last = None
+        for c in children:
+            if c is not None and not (isinstance(c, Token) and c.type == "_NL"):
+                first = c
+                break
+        for c in reversed(children):
+            if c is not None and not (isinstance(c, Token) and c.type == "_NL"):
+                last = c
+                break
+        if first is None:
+            return self.empty
+        a = self._tok(first) if isinstance(first, Token) else self._outer(first)
+        b = (
+            a
+            if last is first
+            else (self._tok(last) if isinstance(last, Token) else self._outer(last))
+        )
+        return Span(self.name, a.start, b.end, a.line, a.col, b.end_line, b.end_col)
+
+    def _outer(self, node) -> Span:  # type: ignore[no-untyped-def]
+        """A child's span, with the parentheses around it if it was written in some."""
+        return self.parens.get(id(node)) or node.span
+
+    @staticmethod
+    def _kids(children: list) -> list:  # type: ignore[type-arg]
+        return [
+            c
+            for c in children
+            if c is not None and (not isinstance(c, Token) or c.type in _VALUE_TOKENS)
+        ]
+
+    def _nest(self, node, children):  # type: ignore[no-untyped-def]
+        """Record how deeply ``node`` nests expressions; refuse past MAX_EXPR_DEPTH."""
+        depth = 1 + max((self.depth.get(id(c), 0) for c in children), default=0)
+        if depth > MAX_EXPR_DEPTH:
+            raise _TooDeep(node.span)
+        self.depth[id(node)] = depth
+        return node
+
+    @staticmethod
+    def _word(children: list) -> Token:  # type: ignore[type-arg]
+        """A keyword used as a name (`kind`, `field_name`, ...), as a NAME token."""
+        tok = children[0]
+        return Token.new_borrow_pos("NAME", str(tok), tok)
 
     # expressions ------------------------------------------------------------------------
-    @v_args(meta=True)
-    def number(self, meta, children):  # type: ignore[no-untyped-def]
+    def atom(self, children):  # type: ignore[no-untyped-def]
+        inner = self._kids(children)[0]  # `( expr )`: the expression, its span without them
+        self.parens[id(inner)] = self._span(children)
+        return inner
+
+    def number(self, children):  # type: ignore[no-untyped-def]
         tok = children[0]
         return _number(str(tok), self._tok(tok))
 
-    @v_args(meta=True)
-    def string(self, meta, children):  # type: ignore[no-untyped-def]
-        raw = str(children[0])[1:-1]
+    def string(self, children):  # type: ignore[no-untyped-def]
+        tok = children[0]
+        raw = str(tok)[1:-1]
         value = re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), raw)
-        return ast.String(value, self._span(meta))
+        return ast.String(value, self._tok(tok))
 
-    @v_args(meta=True)
-    def true(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Bool(True, self._span(meta))
+    def true(self, children):  # type: ignore[no-untyped-def]
+        return ast.Bool(True, self._tok(children[0]))
 
-    @v_args(meta=True)
-    def false(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Bool(False, self._span(meta))
+    def false(self, children):  # type: ignore[no-untyped-def]
+        return ast.Bool(False, self._tok(children[0]))
 
-    @v_args(meta=True)
-    def ref(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Ref(tuple(children), self._span(meta))
+    def ref(self, children):  # type: ignore[no-untyped-def]
+        parts = self._kids(children)
+        node = ast.Ref(tuple(parts), self._span(children))
+        sels = [p.selector for p in parts if p.selector is not None]
+        if not sels:
+            return node
+        inner = [getattr(s, a) for s in sels for a in ("index", "start", "stop") if hasattr(s, a)]
+        return self._nest(node, inner)
 
-    @v_args(meta=True)
-    def ref_part(self, meta, children):  # type: ignore[no-untyped-def]
-        sel = children[1] if len(children) > 1 else None
-        return ast.RefPart(str(children[0]), sel, self._span(meta))
+    def ref_part(self, children):  # type: ignore[no-untyped-def]
+        kids = self._kids(children)
+        sel = kids[1] if len(kids) > 1 else None
+        return ast.RefPart(str(kids[0]), sel, self._span(children))
 
-    @v_args(meta=True)
-    def select_all(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.SelectAll(self._span(meta))
+    def select_all(self, children):  # type: ignore[no-untyped-def]
+        return ast.SelectAll(self._span(children))
 
-    @v_args(meta=True)
-    def select_one(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.SelectOne(children[0], self._span(meta))
+    def select_one(self, children):  # type: ignore[no-untyped-def]
+        return ast.SelectOne(self._kids(children)[0], self._span(children))
 
-    @v_args(meta=True)
-    def select_range(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.SelectRange(children[0], children[1], self._span(meta))
+    def select_range(self, children):  # type: ignore[no-untyped-def]
+        a, b = self._kids(children)
+        return ast.SelectRange(a, b, self._span(children))
 
-    @v_args(meta=True)
-    def call(self, meta, children):  # type: ignore[no-untyped-def]
-        name = children[0]
-        args = []
-        for c in children[1:]:
-            if c is None:
-                continue
-            if isinstance(c, ast.Arg):
-                args.append(c)
-            else:
-                args.append(ast.Arg(None, c, _span_of(c)))
-        return ast.Call(str(name), tuple(args), self._span(meta), self._tok(name))
+    def call(self, children):  # type: ignore[no-untyped-def]
+        name, *rest = self._kids(children)
+        args = [c if isinstance(c, ast.Arg) else ast.Arg(None, c, c.span) for c in rest]
+        node = ast.Call(str(name), tuple(args), self._span(children), self._tok(name))
+        return self._nest(node, [a.value for a in args])
 
-    @v_args(meta=True)
-    def kwarg(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Arg(str(children[0]), children[1], self._span(meta))
+    def kwarg(self, children):  # type: ignore[no-untyped-def]
+        name, value = self._kids(children)
+        return ast.Arg(str(name), value, self._span(children))
 
     def arg_name(self, children):  # type: ignore[no-untyped-def]
-        return children[0]
+        return self._word(children)
 
     def kind(self, children):  # type: ignore[no-untyped-def]
-        return children[0]
+        return self._word(children)
 
     def field_name(self, children):  # type: ignore[no-untyped-def]
-        return children[0]
+        return self._word(children)
 
     def clause_kw(self, children):  # type: ignore[no-untyped-def]
-        return children[0]
+        return self._word(children)
 
-    @v_args(meta=True)
-    def list(self, meta, children):  # type: ignore[no-untyped-def]
+    def list(self, children):  # type: ignore[no-untyped-def]
+        items = self._kids(children)
         unit = ""
-        items = [c for c in children if c is not None]
         if items and isinstance(items[-1], Token) and items[-1].type == "UNIT":
             unit = str(items.pop())
-        return ast.ListExpr(tuple(items), unit, self._span(meta))
+        return self._nest(ast.ListExpr(tuple(items), unit, self._span(children)), items)
 
-    @v_args(meta=True)
-    def record(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Record(tuple(c for c in children if c is not None), self._span(meta))
+    def record(self, children):  # type: ignore[no-untyped-def]
+        fields = tuple(self._kids(children))
+        return self._nest(ast.Record(fields, self._span(children)), [f.value for f in fields])
 
-    def _binop(self, op: str, meta, children):  # type: ignore[no-untyped-def]
-        return ast.BinOp(op, children[0], children[1], self._span(meta))
+    def _binop(self, op: str, children):  # type: ignore[no-untyped-def]
+        a, b = self._kids(children)
+        return self._nest(ast.BinOp(op, a, b, self._span(children)), (a, b))
 
-    @v_args(meta=True)
-    def add(self, meta, children):  # type: ignore[no-untyped-def]
-        return self._binop("+", meta, children)
+    def add(self, children):  # type: ignore[no-untyped-def]
+        return self._binop("+", children)
 
-    @v_args(meta=True)
-    def sub(self, meta, children):  # type: ignore[no-untyped-def]
-        return self._binop("-", meta, children)
+    def sub(self, children):  # type: ignore[no-untyped-def]
+        return self._binop("-", children)
 
-    @v_args(meta=True)
-    def mul(self, meta, children):  # type: ignore[no-untyped-def]
-        return self._binop("*", meta, children)
+    def mul(self, children):  # type: ignore[no-untyped-def]
+        return self._binop("*", children)
 
-    @v_args(meta=True)
-    def div(self, meta, children):  # type: ignore[no-untyped-def]
-        return self._binop("/", meta, children)
+    def div(self, children):  # type: ignore[no-untyped-def]
+        return self._binop("/", children)
 
-    @v_args(meta=True)
-    def neg(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Neg(children[0], self._span(meta))
+    def neg(self, children):  # type: ignore[no-untyped-def]
+        (operand,) = self._kids(children)
+        return self._nest(ast.Neg(operand, self._span(children)), (operand,))
 
     # members ----------------------------------------------------------------------------
-    @v_args(meta=True)
-    def field(self, meta, children):  # type: ignore[no-untyped-def]
-        name = children[0]
-        return ast.Field(str(name), children[1], self._span(meta), self._tok(name))
+    def field(self, children):  # type: ignore[no-untyped-def]
+        name, value = self._kids(children)
+        return ast.Field(str(name), value, self._span(children), self._tok(name))
 
-    @v_args(meta=True)
-    def stage(self, meta, children):  # type: ignore[no-untyped-def]
-        name = children[0]
-        return ast.Stage(
-            str(name), children[1], tuple(children[2:]), self._span(meta), self._tok(name)
-        )
+    def stage(self, children):  # type: ignore[no-untyped-def]
+        name, call, *on = self._kids(children)
+        return ast.Stage(str(name), call, tuple(on), self._span(children), self._tok(name))
 
-    @v_args(meta=True)
-    def route(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Route(str(children[0]), children[1], self._span(meta), self._tok(children[0]))
+    def route(self, children):  # type: ignore[no-untyped-def]
+        name, policy = self._kids(children)
+        return ast.Route(str(name), policy, self._span(children), self._tok(name))
 
     def flow_stage(self, children):  # type: ignore[no-untyped-def]
         return ast.FlowStage(str(children[0]), self._tok(children[0]))
 
-    @v_args(meta=True)
-    def flow_fan(self, meta, children):  # type: ignore[no-untyped-def]
-        names = tuple(ast.FlowStage(str(t), self._tok(t)) for t in children)
-        return ast.FlowFan(names, self._span(meta))
+    def flow_fan(self, children):  # type: ignore[no-untyped-def]
+        names = tuple(ast.FlowStage(str(t), self._tok(t)) for t in self._kids(children))
+        return ast.FlowFan(names, self._span(children))
 
     def weighted(self, children):  # type: ignore[no-untyped-def]
-        return (ast.FlowStage(str(children[0]), self._tok(children[0])), children[1])
+        name, weight = self._kids(children)
+        return _Part("weighted", (ast.FlowStage(str(name), self._tok(name)), weight), weight.span)
 
-    @v_args(meta=True)
-    def flow_branch(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.FlowBranch(tuple(children), self._span(meta))
+    def flow_branch(self, children):  # type: ignore[no-untyped-def]
+        arms = tuple(p.value for p in self._kids(children))
+        return ast.FlowBranch(arms, self._span(children))
 
-    @v_args(meta=True)
-    def flow(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Flow(tuple(children), self._span(meta))
+    def flow(self, children):  # type: ignore[no-untyped-def]
+        return ast.Flow(tuple(self._kids(children)), self._span(children))
 
-    @v_args(meta=True)
-    def loop(self, meta, children):  # type: ignore[no-untyped-def]
-        src, dst, times = children
+    def loop(self, children):  # type: ignore[no-untyped-def]
+        src, dst, times = self._kids(children)
         return ast.Loop(
             ast.FlowStage(str(src), self._tok(src)),
             ast.FlowStage(str(dst), self._tok(dst)),
             times,
-            self._span(meta),
+            self._span(children),
         )
 
-    @v_args(meta=True)
-    def run(self, meta, children):  # type: ignore[no-untyped-def]
-        p, w = children
-        return ast.Run(str(p), str(w), self._span(meta), self._tok(p), self._tok(w))
+    def run(self, children):  # type: ignore[no-untyped-def]
+        p, w = self._kids(children)
+        return ast.Run(str(p), str(w), self._span(children), self._tok(p), self._tok(w))
 
-    @v_args(meta=True)
-    def slo_item(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.SloItem(children[0], str(children[1]), children[2], self._span(meta))
+    def slo_item(self, children):  # type: ignore[no-untyped-def]
+        metric, op, bound = self._kids(children)
+        return ast.SloItem(metric, str(op), bound, self._span(children))
 
-    @v_args(meta=True)
-    def slo(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Slo(tuple(children), self._span(meta))
+    def slo(self, children):  # type: ignore[no-untyped-def]
+        return ast.Slo(tuple(self._kids(children)), self._span(children))
 
-    @v_args(meta=True)
-    def sweep(self, meta, children):  # type: ignore[no-untyped-def]
-        name = children[0]
-        return ast.Sweep(str(name), children[1], self._span(meta), self._tok(name))
+    def sweep(self, children):  # type: ignore[no-untyped-def]
+        name, values = self._kids(children)
+        return ast.Sweep(str(name), values, self._span(children), self._tok(name))
 
-    @v_args(meta=True)
-    def report(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Report(tuple(children), self._span(meta))
+    def report(self, children):  # type: ignore[no-untyped-def]
+        return ast.Report(tuple(self._kids(children)), self._span(children))
 
     def count(self, children):  # type: ignore[no-untyped-def]
-        return ("count", children[0])
+        return _Part("count", self._kids(children)[0], self._span(children))
 
     def base(self, children):  # type: ignore[no-untyped-def]
-        return ("base", children[0])
+        return _Part("base", self._kids(children)[0], self._span(children))
 
     def body(self, children):  # type: ignore[no-untyped-def]
-        return ("body", tuple(c for c in children if c is not None))
+        return _Part("body", tuple(self._kids(children)), self._span(children))
 
     def clause(self, children):  # type: ignore[no-untyped-def]
-        return (str(children[0]), tuple(children[1:]))
+        kw, *refs = self._kids(children)
+        return _Part(str(kw), tuple(refs), self._span(children))
 
-    @v_args(meta=True)
-    def decl(self, meta, children):  # type: ignore[no-untyped-def]
-        kind_tok, name_tok, *rest = children
+    def decl(self, children):  # type: ignore[no-untyped-def]
+        kind_tok, name_tok, *rest = self._kids(children)
         count = base = body = None
         connects: list[ast.Ref] = []
         shared: list[ast.Ref] = []
-        for tag, value in rest:
-            if tag == "count":
-                count = value
-            elif tag == "base":
-                base = value
-            elif tag == "body":
-                body = value
-            elif tag == "connects":
-                connects.extend(value)
+        for part in rest:
+            if part.tag == "count":
+                count = part.value
+            elif part.tag == "base":
+                base = part.value
+            elif part.tag == "body":
+                body = part.value
+            elif part.tag == "connects":
+                connects.extend(part.value)
             else:
-                shared.extend(value)
+                shared.extend(part.value)
         return ast.Decl(
             kind=str(kind_tok),
             name=str(name_tok),
@@ -291,46 +365,45 @@ class _Builder(Transformer):
             body=body,
             connects=tuple(connects),
             shared_by=tuple(shared),
-            span=self._span(meta),
+            span=self._span(children),
             name_span=self._tok(name_tok),
             kind_span=self._tok(kind_tok),
         )
 
     # top level --------------------------------------------------------------------------
-    @v_args(meta=True)
-    def header(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.Header(str(children[0]), self._span(meta))
+    def header(self, children):  # type: ignore[no-untyped-def]
+        return ast.Header(str(self._kids(children)[0]), self._span(children))
 
-    @v_args(meta=True)
-    def import_name(self, meta, children):  # type: ignore[no-untyped-def]
-        alias = str(children[1]) if len(children) > 1 else None
-        return ast.ImportName(str(children[0]), alias, self._span(meta))
+    def import_name(self, children):  # type: ignore[no-untyped-def]
+        kids = self._kids(children)
+        alias = str(kids[1]) if len(kids) > 1 else None
+        return ast.ImportName(str(kids[0]), alias, self._span(children))
 
     def import_leaf(self, children):  # type: ignore[no-untyped-def]
-        return ((str(children[0]),), None)
+        return _Part("path", ((str(children[0]),), None), self._span(children))
 
     def import_set(self, children):  # type: ignore[no-untyped-def]
-        return ((), tuple(c for c in children if c is not None))
+        return _Part("path", ((), tuple(self._kids(children))), self._span(children))
 
     def import_segment(self, children):  # type: ignore[no-untyped-def]
-        head, (path, names) = children
-        return ((str(head), *path), names)
+        head, rest = self._kids(children)
+        path, names = rest.value
+        return _Part("path", ((str(head), *path), names), self._span(children))
 
-    @v_args(meta=True)
-    def import_stmt(self, meta, children):  # type: ignore[no-untyped-def]
-        (path, names) = children[0]
-        alias = str(children[1]) if len(children) > 1 and children[1] is not None else None
-        return ast.Import(tuple(path), names, alias, self._span(meta))
+    def import_stmt(self, children):  # type: ignore[no-untyped-def]
+        kids = self._kids(children)
+        path, names = kids[0].value
+        alias = str(kids[1]) if len(kids) > 1 else None
+        return ast.Import(tuple(path), names, alias, self._span(children))
 
-    @v_args(meta=True)
-    def param_decl(self, meta, children):  # type: ignore[no-untyped-def]
-        name, typ, default = children
+    def param_decl(self, children):  # type: ignore[no-untyped-def]
+        name, typ, default = self._kids(children)
         return ast.Param(
-            str(name), str(typ), default, self._span(meta), self._tok(name), self._tok(typ)
+            str(name), str(typ), default, self._span(children), self._tok(name), self._tok(typ)
         )
 
     def start(self, children):  # type: ignore[no-untyped-def]
-        return [c for c in children if c is not None]
+        return self._kids(children)
 
 
 def _span_of(node: object) -> Span:
@@ -355,16 +428,26 @@ def _grammar_text() -> str:
 
 
 @lru_cache(maxsize=1)
-def _plain_parser() -> Lark:
-    """The parser used to find errors: builds no tree, just accepts or raises."""
-    return Lark(
+def _parser() -> tuple[Lark, _Builder]:
+    """The LALR parser with its inline builder: parsing yields AST nodes, not a Lark tree."""
+    builder = _Builder()
+    lark = Lark(
         _grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
         postlex=_NewlinesInBrackets(),
         maybe_placeholders=True,
+        keep_all_tokens=True,
+        transformer=builder,
     )
+    return lark, builder
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def _plain_parser() -> Lark:
+    return _parser()[0]
 
 
 def _terminal_phrase(name: str) -> str:
@@ -496,14 +579,17 @@ def _unclosed_bracket(text: str) -> int | None:
     return stack[-1] if stack else None
 
 
+def _item_start(text: str, pos: int) -> int:
+    """Offset of the line starting the top-level item that holds ``pos``."""
+    start = 0
+    for m in _TOP_LEVEL.finditer(text, 0, pos + 1):
+        start = m.start()
+    return start
+
+
 def _blank_item(text: str, pos: int) -> str:
     """Replace the top-level item around ``pos`` by spaces, keeping newlines."""
-    start = 0
-    for m in _TOP_LEVEL.finditer(text):
-        if m.start() <= pos:
-            start = m.start()
-        else:
-            break
+    start = _item_start(text, pos)
     nxt = _TOP_LEVEL.search(text, pos + 1)
     stop = nxt.start() if nxt and nxt.start() > start else len(text)
     if stop <= pos:
@@ -522,31 +608,56 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
         text = text.replace("\x00", " ")
     items: list[object] | None = None
     broken: list[str] = []
-    for _ in range(MAX_SYNTAX_ERRORS):
+    lark, builder = _parser()
+    errors = 0
+    while items is None:
+        diag: Diagnostic | None = None
         try:
-            tree = _plain_parser().parse(text)
+            with _PARSE_LOCK:
+                builder.reset(src)
+                try:
+                    items = lark.parse(text)
+                finally:
+                    builder.reset(_NO_SOURCE)
         except UnexpectedInput as err:
             diag = _diagnose(err, src)
-            sink.add(diag)
-            head = _item_name(text, diag.span.start)
-            if head:
-                broken.append(head)
-            blanked = _blank_item(text, diag.span.start)
-            if blanked == text:
-                items = []
-                break
-            text = blanked
-            continue
+        except _TooDeep as err:
+            diag = Diagnostic(
+                "E0106",
+                "this expression is nested too deeply",
+                err.span,
+                hint=f"at most {MAX_EXPR_DEPTH} levels of operators, calls and lists",
+            )
         except RecursionError:
-            sink.error("E0106", "the spec is nested too deeply to parse", src.span(0, 0))
+            diag = Diagnostic("E0106", "the spec is nested too deeply to parse", src.span(0, 0))
+        if diag is None:
+            break
+        head = _item_name(text, diag.span.start)
+        if head:
+            broken.append(head)
+        errors += 1
+        if errors > MAX_SYNTAX_ERRORS:
+            # keep what parsed before this item; drop the rest of the file
+            start = _item_start(text, diag.span.start)
+            sink.error(
+                "E0107",
+                f"more than {MAX_SYNTAX_ERRORS} syntax errors; stopped parsing here",
+                diag.span,
+                hint="fix the errors above and check again",
+            )
+            text = text[:start] + re.sub(r"[^\n]", " ", text[start:])
+            errors = -(10**9)  # the rest is blank: no error can come from it
+            continue
+        sink.add(diag)
+        blanked = _blank_item(text, diag.span.start)
+        if blanked == text:
             items = []
             break
-        items = _Builder(src).transform(tree)
-        break
-    else:
-        sink.error("E0107", "too many syntax errors; stopped parsing here", src.span(0, 0))
-        items = []
+        text = blanked
     return _module(src, items or [], sink, tuple(broken))
+
+
+_NO_SOURCE = SourceFile("<none>", "")
 
 
 def _item_name(text: str, pos: int) -> str | None:
