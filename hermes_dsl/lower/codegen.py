@@ -159,7 +159,7 @@ def _comment(text: str) -> str:
 def _data_relative(path: str, roots: list[Path]) -> DataPath | str:
     p = Path(path)
     if not p.is_absolute():
-        return path
+        return DataPath(p.as_posix())  # not found when compiling: looked for again when run
     for root in roots:
         try:
             return DataPath(p.relative_to(root.resolve()).as_posix())
@@ -237,13 +237,16 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
     for pt in points:
         for plat in pt.program.platforms:
             for d in plat.devices:
-                names.add(d.spec, d.spec.type_name, f"{d.spec.kind} datasheet")
+                t = d.spec.type_name
+                names.add(d.spec, f"{d.spec.kind}_{t}", f"{d.spec.kind} `{t}`")
             for link in plat.links:
-                names.add(link.spec, "link_" + link.spec.type_name, "link")
+                t = link.spec.type_name
+                names.add(link.spec, "link_" + t, f"link `{t}`")
             for mem in plat.memories:
-                names.add(mem.spec, "memory_" + mem.spec.type_name, "memory tier")
+                t = mem.spec.type_name
+                names.add(mem.spec, "memory_" + t, f"memory tier `{t}`")
         for m in pt.program.models:
-            names.add(m, "model_" + m.name, _where(m.span))
+            names.add(m, "model_" + m.name, f"model `{m.name}`  {_where(m.span)}")
     sections: list[tuple[str, object, str]] = []
     section_names = _Names()
     section_names.used = set(names.used)
@@ -279,20 +282,10 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
         body = printer.block(value, 0, len(name) + 3)
         all_names[value] = name
         constants.append({"name": name, "comment": _comment(comment), "body": body})
-    point_lines = []
-    for pt, parts in program_names:
-        prog = pt.program
-        models = "(" + "".join(f"{all_names[m]}, " for m in prog.models) + ")"
-        params = printer.flat(prog.params)
-        swept = printer.flat(pt.params)
-        program = (
-            f"Program(file={py_str(prog.file)}, params={params}, models={models}, "
-            + ", ".join(f"{k}=({''.join(n + ', ' for n in v)})" for k, v in parts.items())
-            + ")"
-        )
-        point_lines.append(
-            {"experiment": py_str(pt.experiment), "swept": swept, "program": program}
-        )
+    from hermes_dsl.lower.entry import Point
+
+    point_objs = tuple(Point(pt.experiment, pt.params, pt.program) for pt, _ in program_names)
+    points_text = printer.block(point_objs, 0, len("POINTS = "))
     template = _ENV.get_template("module.py.j2")
     return template.render(
         spec=py_str(spec_name),
@@ -300,18 +293,16 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
         digest=py_str(spec_digest(res)),
         version=py_str(__version__),
         constants=constants,
-        points=point_lines,
-        classes=_classes(),
+        points=points_text,
+        imports=_imports(),
     )
 
 
-def _classes() -> list[tuple[str, list[str]]]:
-    from hermes_dsl.ir import experiment, hardware, model, pipeline, workload
-
-    mods = [
+def _imports() -> list[str]:
+    """The IR classes a module needs, one import per IR module, wrapped like a formatter."""
+    groups = (
         (
-            "hermes_dsl.ir.hardware",
-            hardware,
+            "hardware",
             (
                 "Device",
                 "DeviceSpec",
@@ -323,13 +314,16 @@ def _classes() -> list[tuple[str, list[str]]]:
                 "Platform",
             ),
         ),
-        ("hermes_dsl.ir.model", model, ("ModelSpec",)),
-        ("hermes_dsl.ir.pipeline", pipeline, ("Batching", "Edge", "Pipeline", "Route", "Stage")),
-        ("hermes_dsl.ir.workload", workload, ("Distribution", "Reasoning", "Workload")),
-        (
-            "hermes_dsl.ir.experiment",
-            experiment,
-            ("Experiment", "ParamValue", "Program", "SloTerm", "Sweep"),
-        ),
-    ]
-    return [(mod, list(names)) for mod, _, names in mods]
+        ("model", ("ModelSpec",)),
+        ("pipeline", ("Batching", "Edge", "Pipeline", "Route", "Stage")),
+        ("workload", ("Distribution", "Reasoning", "Workload")),
+        ("experiment", ("Experiment", "ParamValue", "Program", "SloTerm", "Sweep")),
+    )
+    lines = []
+    for module, names in groups:
+        line = f"from hermes_dsl.ir.{module} import {', '.join(names)}"
+        if len(line) > 100:
+            inner = "".join(f"    {n},\n" for n in names)
+            line = f"from hermes_dsl.ir.{module} import (\n{inner})"
+        lines.append(line)
+    return lines

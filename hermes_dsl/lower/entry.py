@@ -50,10 +50,13 @@ class SpecRuntimeError(Exception):
         return f"error[E0501]: {self.message}{where}{hint}"
 
 
-def data_file(relative: str) -> str:
-    """A trace file named relative to a data folder: $HERMES_DATA (set by `hermes run --data`),
-    then the working directory.  Unfound, the name is returned and running reports it."""
-    for root in [*os.environ.get("HERMES_DATA", "").split(os.pathsep), "."]:
+def data_file(relative: str, spec: str = "") -> str:
+    """A trace file named relative to a data folder, looked for when the module runs: beside
+    the spec, in $HERMES_DATA (which `hermes run --data` extends), then the working directory.
+    Unfound, the name comes back unchanged and running the point reports it."""
+    roots = [str(Path(spec).parent)] if spec else []
+    roots += [*os.environ.get("HERMES_DATA", "").split(os.pathsep), "."]
+    for root in roots:
         if root and (Path(root) / relative).is_file():
             return str((Path(root) / relative).resolve())
     return relative

@@ -93,7 +93,7 @@ class Printer:
         if isinstance(v, Span):
             return self.span(v) if self.span else "NO_SPAN"
         if isinstance(v, DataPath):
-            return f"data_file({py_str(v.relative)})"
+            return f"data_file({py_str(v.relative)}, SPEC)"
         if isinstance(v, tuple):
             items = [self.flat(x) for x in v]
             if len(items) == 1:
