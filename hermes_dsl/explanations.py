@@ -22,10 +22,11 @@ come next. Common causes: a missing `=` in a field (`hidden 4096` instead of
     model m { layers = 32; hidden = 4096 }""",
     ),
     "E0103": (
-        "unexpected end of file",
+        "bracket never closed",
         """
-The file ended while a block, a call or a list was still open. The diagnostic points at the
-bracket that is never closed.""",
+A block, a call or a list was opened and never closed: the file ended while it was still
+open, or (for `(` and `[`, inside which new lines do not end a statement) the next line was
+read as more arguments. The diagnostic points at the bracket that is never closed.""",
     ),
     "E0104": ("duplicate version line", "A file has exactly one `hermes 1` line, at its top."),
     "E0105": ("unterminated string", 'Strings open and close with `"` on the same line.'),

@@ -477,7 +477,7 @@ def expected_phrase(names: set[str] | frozenset[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _diagnose(err: UnexpectedInput, src: SourceFile) -> Diagnostic:
+def _diagnose(err: UnexpectedInput, src: SourceFile, text_now: str | None = None) -> Diagnostic:
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream
         ch = src.text[pos] if pos < len(src.text) else ""
@@ -527,10 +527,37 @@ def _diagnose(err: UnexpectedInput, src: SourceFile) -> Diagnostic:
         text = "end of line"
     expected = expected_phrase(set(err.expected))
     hint = f"expected {expected}" if expected else None
-    if tok.type == "QUANTITY" and "EQUAL" in err.expected:
-        hint = "expected `=`: a field is written `name = value`"
-    line_start = src.text.rfind("\n", 0, start) + 1
-    glued = _GLUED_UNIT.search(src.text, line_start, start)
+    here = src.span(start, max(end, start + 1))
+    source = text_now if text_now is not None else src.text
+    opener = _unclosed_bracket(source[:start])
+    line_start = source.rfind("\n", 0, start) + 1
+    # a pipeline or experiment statement written outside its block
+    block = _MEMBER_BLOCK.get(str(tok))
+    if block and opener is None and tok.type not in ("NAME", "UNIT"):
+        return Diagnostic(
+            "E0401",
+            f"`{tok}` must be inside a `{block}`",
+            here,
+            hint=f"write it in a `{block} NAME {{ ... }}` block",
+        )
+    # `(` or `[` left open: newlines inside them are not separators, so the parser only
+    # notices on a later line; point at the bracket instead
+    if (
+        opener is not None
+        and source[opener] in "(["
+        and not source[line_start:start].strip()
+        and opener < line_start
+        and _unclosed_bracket(source) == opener
+    ):
+        ch = source[opener]
+        closer = {"(": ")", "[": "]"}[ch]
+        return Diagnostic(
+            "E0103",
+            f"this `{ch}` is never closed",
+            src.span(opener, opener + 1),
+            hint=f"add the matching `{closer}` before the end of its line",
+        )
+    glued = _GLUED_UNIT.search(source, line_start, start)
     if glued and not _is_unit(glued[2]):
         word = glued[2]
         return Diagnostic(
@@ -539,8 +566,52 @@ def _diagnose(err: UnexpectedInput, src: SourceFile) -> Diagnostic:
             src.span(glued.start(2), glued.end(2)),
             hint=f"is a `,` or a new line missing before `{word}`?",
         )
+    line_end = source.find("\n", start)
+    line = source[line_start : line_end if line_end >= 0 else len(source)]
+    if line.split("#")[0].count('"') % 2:
+        return Diagnostic(
+            "E0102",
+            f"unexpected `{text}` after a string",
+            here,
+            hint='this line has an odd number of `"`: is a string missing its closing `"`?',
+        )
+    if (
+        opener is not None
+        and source[opener] in "(["
+        and "COMMA" in err.expected
+        and tok.type in ("NAME", "UNIT", "QUANTITY", "STRING")
+    ):
+        what = "arguments" if source[opener] == "(" else "list items"
+        return Diagnostic(
+            "E0102",
+            f"missing `,` before `{text}`",
+            here,
+            hint=f"{what} are separated by `,`",
+        )
+    if "EQUAL" in err.expected and tok.type != "_NL":
+        before = _WORD_BEFORE.search(source, line_start, start)
+        if before:
+            return Diagnostic(
+                "E0102",
+                f"missing `=` after `{before[1]}`",
+                here,
+                hint=f"a field is written `name = value`: `{before[1]} = {text}`",
+            )
     message = f"unexpected {text}" if text == "end of line" else f"unexpected `{text}`"
-    return Diagnostic("E0102", message, src.span(start, max(end, start + 1)), hint=hint)
+    return Diagnostic("E0102", message, here, hint=hint)
+
+
+_MEMBER_BLOCK = {
+    "stage": "pipeline",
+    "route": "pipeline",
+    "flow": "pipeline",
+    "loop": "pipeline",
+    "run": "experiment",
+    "slo": "experiment",
+    "sweep": "experiment",
+    "report": "experiment",
+}
+_WORD_BEFORE = re.compile(r"([A-Za-z_]\w*)[ \t]*$")
 
 
 _GLUED_UNIT = re.compile(r"(\d[\d_.]*)[ \t]+([A-Za-z_]\w*)[ \t]*$")
@@ -620,7 +691,7 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
                 finally:
                     builder.reset(_NO_SOURCE)
         except UnexpectedInput as err:
-            diag = _diagnose(err, src)
+            diag = _diagnose(err, src, text)
         except _TooDeep as err:
             diag = Diagnostic(
                 "E0106",
