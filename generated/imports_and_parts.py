@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/imports_and_parts.hermes"
-SPEC_SHA256 = "aa7edb81bb2b9465d197548314051fa7f08e2221a0e8c27b71fd6406a2162144"
+SPEC_SHA256 = "fa57b3b1828454298ca552971d16818641e937805323525080f7d810b0b69584"
 COMPILER = "0.1.0"
 
 
@@ -370,12 +370,26 @@ PIPELINE_SERVE = Pipeline(
                 "lab.fast[0].g[1]",
                 "lab.fast[0].g[2]",
                 "lab.fast[0].g[3]",
+                "lab.fast[0].g[4]",
+                "lab.fast[0].g[5]",
+                "lab.fast[0].g[6]",
+                "lab.fast[0].g[7]",
                 "lab.fast[1].g[0]",
                 "lab.fast[1].g[1]",
                 "lab.fast[1].g[2]",
                 "lab.fast[1].g[3]",
+                "lab.fast[1].g[4]",
+                "lab.fast[1].g[5]",
+                "lab.fast[1].g[6]",
+                "lab.fast[1].g[7]",
                 "lab.capped.g[0]",
                 "lab.capped.g[1]",
+                "lab.capped.g[2]",
+                "lab.capped.g[3]",
+                "lab.capped.g[4]",
+                "lab.capped.g[5]",
+                "lab.capped.g[6]",
+                "lab.capped.g[7]",
             ),
             tp=2,
             batching=Batching(policy="continuous"),
@@ -387,31 +401,58 @@ PIPELINE_SERVE = Pipeline(
     span=at("specs/imports_and_parts.hermes", 22, 10),
 )
 
-# workload `w`  specs/imports_and_parts.hermes:26
+# pipeline `legacy`  specs/imports_and_parts.hermes:26
+PIPELINE_LEGACY = Pipeline(
+    name="legacy",
+    stages=(
+        Stage(
+            name="llm",
+            kind="generate",
+            model="L8",
+            devices=("lab.old.g[0]", "lab.old.g[1]", "lab.old.g[2]", "lab.old.g[3]"),
+            tp=4,
+            batching=Batching(policy="continuous"),
+            span=at("specs/imports_and_parts.hermes", 27, 3),
+        ),
+    ),
+    edges=(),
+    routes=(),
+    span=at("specs/imports_and_parts.hermes", 26, 10),
+)
+
+# workload `w`  specs/imports_and_parts.hermes:30
 WORKLOAD_W = Workload(
     name="w",
     arrival=Distribution(
         kind="poisson",
         params=(("rate", 6.0),),
-        span=at("specs/imports_and_parts.hermes", 27, 14),
+        span=at("specs/imports_and_parts.hermes", 31, 14),
     ),
     prompt=Distribution(
         kind="uniform",
         params=(("min", 128.0), ("max", 2048.0)),
-        span=at("specs/imports_and_parts.hermes", 28, 14),
+        span=at("specs/imports_and_parts.hermes", 32, 14),
     ),
     output=Distribution(
         kind="uniform",
         params=(("min", 16.0), ("max", 256.0)),
-        span=at("specs/imports_and_parts.hermes", 29, 14),
+        span=at("specs/imports_and_parts.hermes", 33, 14),
     ),
-    span=at("specs/imports_and_parts.hermes", 26, 10),
+    span=at("specs/imports_and_parts.hermes", 30, 10),
 )
 
-# experiment `main`  specs/imports_and_parts.hermes:33
+# experiment `main`  specs/imports_and_parts.hermes:37
 EXPERIMENT_MAIN = Experiment(
     name="main",
     pipeline="serve",
+    workload="w",
+    report=("ttft.p50", "tpot.p50", "e2e.p90", "energy"),
+)
+
+# experiment `old_nodes`  specs/imports_and_parts.hermes:42
+EXPERIMENT_OLD_NODES = Experiment(
+    name="old_nodes",
+    pipeline="legacy",
     workload="w",
     report=("ttft.p50", "tpot.p50", "e2e.p90", "energy"),
 )
@@ -426,9 +467,22 @@ POINTS = (
             params=(ParamValue(name="requests", type="int", value=1000),),
             models=(MODEL_L8,),
             platforms=(HARDWARE_LAB,),
-            pipelines=(PIPELINE_SERVE,),
+            pipelines=(PIPELINE_SERVE, PIPELINE_LEGACY),
             workloads=(WORKLOAD_W,),
-            experiments=(EXPERIMENT_MAIN,),
+            experiments=(EXPERIMENT_MAIN, EXPERIMENT_OLD_NODES),
+        ),
+    ),
+    Point(
+        experiment="old_nodes",
+        swept=(),
+        program=Program(
+            file="specs/imports_and_parts.hermes",
+            params=(ParamValue(name="requests", type="int", value=1000),),
+            models=(MODEL_L8,),
+            platforms=(HARDWARE_LAB,),
+            pipelines=(PIPELINE_SERVE, PIPELINE_LEGACY),
+            workloads=(WORKLOAD_W,),
+            experiments=(EXPERIMENT_MAIN, EXPERIMENT_OLD_NODES),
         ),
     ),
 )

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/routing_branches.hermes"
-SPEC_SHA256 = "0205738f9489a76b5cf14c6225ce8275a8af543e6b9eafa826ce359385ee3fab"
+SPEC_SHA256 = "34337dfa7f8d5db786c7da9dc6245cc86ba15d5e6e803f8a790d7d7cb8c97277"
 COMPILER = "0.1.0"
 
 
@@ -228,7 +228,7 @@ HARDWARE_MIXED = Platform(
         Memory(
             path="mixed.lpddr",
             spec=MEMORY_PERCLIENTLPDDR,
-            shared_by=("mixed.new",),
+            shared_by=("mixed.new", "mixed.old"),
             parent="mixed",
         ),
     ),

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/units_and_params.hermes"
-SPEC_SHA256 = "4f604ec3d0e723bf7f72026785ea186a29cb18c8f6d9677f87438794750b015a"
+SPEC_SHA256 = "a0a00ae11cc9008e2181d2b49f19590da5baf033d4d317520063c34140bcaa25"
 COMPILER = "0.1.0"
 
 
@@ -101,7 +101,7 @@ PIPELINE_P = Pipeline(
             name="llm",
             kind="generate",
             model="Tiny",
-            devices=("rig.g[0]",),
+            devices=("rig.g[0]", "rig.g[1]"),
             batching=Batching(policy="continuous"),
             span=at("specs/units_and_params.hermes", 34, 3),
         ),
