@@ -40,8 +40,11 @@ A40 = DeviceSpec(
 )  # fmt: skip
 
 GEMMS = ("qkv_proj", "o_proj", "mlp_up", "mlp_down")
-# (median, P90) bounds per GPU: what the model reaches plus a margin of about one point.
-BOUNDS = {"a100": (0.06, 0.155), "a40": (0.095, 0.23)}
+# (median, P90) bounds per GPU and operator: what the model reaches plus a margin of about one
+# point (reached: a100 3.9-5.0% / 11.5-13.8%, a40 6.0-8.0% / 16.7-20.5%).
+BOUNDS = {"a100": (0.06, 0.15), "a40": (0.09, 0.215)}
+# The same over all four linear operators pooled (reached: a100 4.5% / 13.0%, a40 7.5% / 19.0%).
+POOLED = {"a100": (0.055, 0.14), "a40": (0.085, 0.20)}
 
 
 def need_data() -> None:
@@ -60,6 +63,9 @@ def test_gemm_accuracy_against_vidur(gpu: str, device: DeviceSpec) -> None:
         a = np.abs(errs[op])
         assert np.median(a) < med_bound, (gpu, op, np.median(a))
         assert np.percentile(a, 90) < p90_bound, (gpu, op, np.percentile(a, 90))
+    pooled = np.abs(np.concatenate([errs[op] for op in GEMMS]))
+    assert np.median(pooled) < POOLED[gpu][0], (gpu, np.median(pooled))
+    assert np.percentile(pooled, 90) < POOLED[gpu][1], (gpu, np.percentile(pooled, 90))
 
 
 def test_vidur_loader_and_exact_interpolation() -> None:

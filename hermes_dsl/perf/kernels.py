@@ -5,8 +5,10 @@ time of the linear layers of a transformer at serving batch sizes:
 
 * **launch overhead**: every kernel costs a few microseconds however small it is;
 * **tile and wave quantisation**: a GEMM is cut into output tiles of ``tm x tn``; tiles are run
-  in *waves* of one tile per SM, so a GEMM needing 109 tiles on a 108-SM A100 takes two full
-  waves; a half-empty tile costs as much as a full one;
+  in *waves* of one tile per SM, so a GEMM needing 109 tiles on a 108-SM A100 takes a second
+  wave; a half-empty tile costs as much as a full one.  A partly filled last wave costs a fixed
+  part of a full wave plus the rest in proportion to how full it is (fitted: 0.40 + 0.60 x
+  fill), since its few tiles have DRAM and L2 to themselves;
 * **the ridge**: shapes close to the roofline ridge are neither compute- nor bandwidth-bound,
   the two overlap imperfectly, so their time is a soft maximum ``(tc^p + tm^p)^(1/p)``.
 
@@ -37,17 +39,20 @@ from hermes_dsl.ir.hardware import DeviceSpec
 
 # --- GEMM constants: fitted on A100 Vidur profiles (bench/perf_fit.py), held out on A40 ---------
 # Efficiency of a large tile at the per-SM tensor peak, before the small-tile penalty.
-GEMM_EFF = 0.8021
+GEMM_EFF = 0.7899
 # Fraction of DRAM bandwidth a streaming GEMM (weights read once) reaches.
-GEMM_MEM_EFF = 0.8069
+GEMM_MEM_EFF = 0.7968
 # Small-tile penalty: efficiency = GEMM_EFF / (1 + GEMM_TILE_PENALTY * (1/tm + 1/tn)).
-GEMM_TILE_PENALTY = 3.918
+GEMM_TILE_PENALTY = 3.903
 # Exponent of the soft maximum that joins compute and memory time near the ridge.
-GEMM_OVERLAP_EXP = 2.143
+GEMM_OVERLAP_EXP = 2.137
 # Per-tile prologue/epilogue, in equivalent K-loop elements.
-GEMM_K_PROLOGUE = 45.31
+GEMM_K_PROLOGUE = 45.30
 # Launch and synchronisation overhead of one GEMM kernel (s), measured with CUDA events.
-GEMM_LAUNCH = 4.59e-6
+GEMM_LAUNCH = 4.482e-6
+# Cost of a partly filled last wave: ``GEMM_TAIL + (1 - GEMM_TAIL) * filled fraction`` of a full
+# wave (its tiles share DRAM and L2 with fewer others, so they finish sooner than a full wave's).
+GEMM_TAIL = 0.396
 
 # --- memory-bound op constants: fitted on A100 Vidur profiles, held out on A40 -----------------
 # Launch overhead of one elementwise kernel (s).
@@ -96,6 +101,7 @@ class GemmCalibration:
     overlap_exp: float = GEMM_OVERLAP_EXP
     k_prologue: float = GEMM_K_PROLOGUE
     launch: float = GEMM_LAUNCH
+    tail: float = GEMM_TAIL
     ew_launch: float = EW_LAUNCH
     ew_mem_eff: float = EW_MEM_EFF
     ew_rates: tuple[tuple[str, float], ...] = tuple(EW_RATE_PER_UNIT.items())
@@ -127,6 +133,7 @@ class KernelModel:
         "roof_ceff",
         "roof_meff",
         "sms",
+        "tail",
         "tiles",
     )
 
@@ -166,6 +173,7 @@ class KernelModel:
             self.ew_rates = {k: v * self.sms for k, v in cal.ew_rates}
         self.k0 = cal.k_prologue
         self.overlap = cal.overlap_exp
+        self.tail = cal.tail
 
     # ---- GEMM --------------------------------------------------------------------------------
     def gemm(self, m: float, k: float, n: float, wbytes: float, abytes: float) -> float:
@@ -187,16 +195,21 @@ class KernelModel:
         split_bw = 4.0 * m * n / (self.bw * self.mem_eff)  # fp32 partials per split
         best = math.inf
         ceil = math.ceil
+        tail = self.tail
         for tm, tn, rate in self.tiles:
             ntiles = ceil(m / tm) * ceil(n / tn)
             flop_tile = 2.0 * tm * tn / rate
-            tc = ceil(ntiles / sms) * flop_tile * (k + k0)
+            w = ntiles / sms
+            waves = 1.0 if w <= 1.0 else tail * ceil(w) + (1.0 - tail) * w
+            tc = waves * flop_tile * (k + k0)
             t = (tc**p + tmem_p) ** inv_p
             if t < best:
                 best = t
             if ntiles < sms:
                 for s in GEMM_SPLITS[1:]:
-                    tc = ceil(ntiles * s / sms) * flop_tile * (ceil(k / s) + k0)
+                    w = ntiles * s / sms
+                    waves = 1.0 if w <= 1.0 else tail * ceil(w) + (1.0 - tail) * w
+                    tc = waves * flop_tile * (ceil(k / s) + k0)
                     tx = tmem + split_bw * s
                     t = (tc**p + tx**p) ** inv_p
                     if t < best:
@@ -221,7 +234,9 @@ class KernelModel:
             ntiles = np.ceil(m / tm) * math.ceil(n / tn)
             flop_tile = 2.0 * tm * tn / rate
             for s in GEMM_SPLITS:
-                tc = np.ceil(ntiles * s / sms) * flop_tile * (math.ceil(k / s) + self.k0)
+                w = ntiles * s / sms
+                waves = np.where(w <= 1.0, 1.0, self.tail * np.ceil(w) + (1.0 - self.tail) * w)
+                tc = waves * flop_tile * (math.ceil(k / s) + self.k0)
                 tx = tmem + (split_bw * s if s > 1 else 0.0)
                 t = (tc**p + tx**p) ** (1.0 / p)
                 if s > 1:
