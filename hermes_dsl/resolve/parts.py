@@ -108,12 +108,17 @@ def base_chain(ctx: Context, decl: ast.Decl, module: LoadedModule) -> list[Entit
             )
             raise Invalid
         if id(base) in seen:
+            # report the cycle once, the same way whichever member it was found from
+            ring = [e for e, _ in chain[[id(e) for e, _ in chain].index(id(base)) :]]
+            first = min(range(len(ring)), key=lambda i: (ring[i].span.file, ring[i].span.start))
+            ring = ring[first:] + ring[:first]
+            path = " -> ".join(e.name for e in [*ring, ring[0]])
             ctx.sink.add(
                 Diagnostic(
                     "E0404",
-                    f"`{decl.name}` extends itself through `{d.base.dotted}`",
-                    d.base.span,
-                    hint="break the cycle of `: Base` declarations",
+                    f"inheritance cycle: {path}",
+                    ring[0].base.span,  # type: ignore[union-attr]
+                    hint="one of these declarations must extend something else, or nothing",
                 )
             )
             raise Invalid
@@ -132,17 +137,43 @@ def effective_fields(
     values: dict[str, tuple[Value, Span]] = {}
     for decl, module in reversed(chain):
         ev = ctx.evaluator(module)
+        for m in decl.body or ():
+            if not isinstance(m, ast.Field):
+                _not_a_field(ctx, m, what)
         for f in own_fields(decl):
             if f.name not in schema:
                 guess = did_you_mean(f.name, schema)
                 hint = f"did you mean `{guess}`?" if guess else "fields: " + ", ".join(schema)
                 ctx.sink.error("E0308", f"a {what} has no field `{f.name}`", f.name_span, hint=hint)
+                if guess and guess not in values:
+                    # a misspelt field is not also reported as missing
+                    values[guess] = (None, f.name_span)  # type: ignore[assignment]
                 continue
             try:
                 values[f.name] = (ev.eval(f.value), f.name_span)
             except Invalid:
                 values[f.name] = (None, f.name_span)  # type: ignore[assignment]
     return values
+
+
+def _not_a_field(ctx: Context, m: object, what: str) -> None:
+    """A declaration or statement inside a part or model, which hold only fields."""
+    if isinstance(m, ast.Decl):
+        ctx.sink.error(
+            "E0401",
+            f"a `{m.kind}` cannot be declared inside a {what}",
+            m.kind_span,
+            hint=f"a {what} holds only fields (`name = value`); "
+            f"declare the {m.kind} in a `hardware` block or at the top level",
+        )
+        return
+    word = type(m).__name__.lower()
+    ctx.sink.error(
+        "E0401",
+        f"a `{word}` cannot appear inside a {what}",
+        m.span,  # type: ignore[attr-defined]
+        hint=f"a {what} holds only fields (`name = value`)",
+    )
 
 
 def coerce_field(ctx: Context, name: str, spec: FieldSpec, value: Value) -> object:

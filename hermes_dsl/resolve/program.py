@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hermes_dsl.diagnostics import Diagnostic, DiagnosticSink, did_you_mean
+from hermes_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, did_you_mean
 from hermes_dsl.ir.experiment import (
     METRICS,
     STATISTICS,
@@ -280,7 +280,7 @@ class Resolver:
                 try:
                     ev.params[p.name] = self._param_value(ev, p, p.default)
                 except Invalid:
-                    pass
+                    ev.failed.add(p.name)
 
     def _params(self, overrides: dict[str, str]) -> list[ParamValue]:
         ev = self.ctx.evaluator(self.root)
@@ -298,11 +298,13 @@ class Resolver:
                 if p.name in overrides:
                     expr = self._parse_override(p, overrides[p.name])
                     if expr is None:
+                        ev.failed.add(p.name)
                         continue
                     value = self._param_value(ev, p, expr)
                 else:
                     value = self._param_value(ev, p, p.default)
             except Invalid:
+                ev.failed.add(p.name)
                 continue
             ev.params[p.name] = value
             out.append(ParamValue(p.name, p.type, _plain(value), p.span))
@@ -399,7 +401,13 @@ class Resolver:
         for m in d.body or ():
             if isinstance(m, ast.Stage):
                 if m.name in declared:
-                    self.sink.error("E0202", f"stage `{m.name}` is declared twice", m.name_span)
+                    self.sink.error(
+                        "E0202",
+                        f"stage `{m.name}` is declared twice",
+                        m.name_span,
+                        hint="give one of them another name",
+                        notes=(Note("first declared here", declared[m.name].name_span),),
+                    )
                     continue
                 declared[m.name] = m
                 try:

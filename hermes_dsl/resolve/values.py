@@ -118,6 +118,8 @@ class Evaluator:
     def __init__(self, sink: DiagnosticSink, params: dict[str, Value] | None = None) -> None:
         self.sink = sink
         self.params = params or {}
+        # params whose value was refused (already reported): a use of one stops quietly
+        self.failed: set[str] = set()
 
     def eval(self, e: ast.Expr) -> Value:
         if isinstance(e, ast.Number):
@@ -130,6 +132,8 @@ class Evaluator:
             name = e.simple
             if name is not None and name in self.params:
                 return _respan(self.params[name], e.span)
+            if name is not None and name in self.failed:
+                raise Invalid
             return Sym(e, e.span)
         if isinstance(e, ast.Call):
             args, kwargs = [], []
@@ -260,6 +264,13 @@ class Coercer:
                 hint = f"did you mean `{fix}`?"
             elif dim == NONE:
                 hint = "write a plain number, without a unit"
+            else:
+                example = EXAMPLE_UNIT.get(dim, dim_symbol(dim))
+                hint = f"write {expected}, in a unit such as `{example}`"
+                if v.unit:
+                    raw = v.value / parse_unit(v.unit)[0]
+                    shown = f"{int(raw)}" if raw == int(raw) else f"{raw:g}"
+                    hint = f"write {expected}, e.g. `{shown} {example}`"
             self.fail(
                 "E0302",
                 f"`{what}` expects {expected}, found {dim_name(v.dim)}",
@@ -282,7 +293,10 @@ class Coercer:
         return x
 
     def fraction(self, v: Value, what: str) -> float:
-        return self.number(v, what, 0.0, 1.0)
+        x = self.quantity(v, NONE, what)
+        hint = "a fraction is between 0 and 1, written like `0.9` or `90%`"
+        self._range(x, v, what, 0.0, 1.0, hint)
+        return x
 
     def integer(self, v: Value, what: str, lo: int | None = None, hi: int | None = None) -> int:
         if isinstance(v, Qty) and v.dim in (NONE, *_COUNT_DIMS) and not v.unit and not v.is_int:
@@ -301,7 +315,15 @@ class Coercer:
         self._range(x, v, what, lo, hi)
         return int(x)
 
-    def _range(self, x: float, v: Value, what: str, lo: float | None, hi: float | None) -> None:
+    def _range(
+        self,
+        x: float,
+        v: Value,
+        what: str,
+        lo: float | None,
+        hi: float | None,
+        hint: str | None = None,
+    ) -> None:
         if (lo is not None and x < lo) or (hi is not None and x > hi):
             if lo is not None and hi is not None:
                 bounds = f"between {lo:g} and {hi:g}"
@@ -309,7 +331,7 @@ class Coercer:
                 bounds = f"at least {lo:g}"
             else:
                 bounds = f"at most {hi:g}"
-            self.fail("E0304", f"`{what}` must be {bounds}, found {x:g}", span_of(v))
+            self.fail("E0304", f"`{what}` must be {bounds}, found {x:g}", span_of(v), hint)
 
     def boolean(self, v: Value, what: str) -> bool:
         if isinstance(v, Flag):
