@@ -79,7 +79,10 @@ def cli() -> None:
     help="Diagnostics as text with carets, or JSON for tools.",
 )
 @click.option("--color/--no-color", default=None, help="Color the output (default: on a terminal).")
-def check(files, params, paths, data, fmt, color) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--info", "show_info", is_flag=True, help="Also print KV capacity and transfer paths."
+)
+def check(files, params, paths, data, fmt, color, show_info) -> None:  # type: ignore[no-untyped-def]
     """Check specs; report every problem found, with its code and place."""
     from hermes_dsl.compiler import check_file
 
@@ -95,6 +98,9 @@ def check(files, params, paths, data, fmt, color) -> None:  # type: ignore[no-un
         errors += sum(d.is_error for d in res.diagnostics)
         if fmt == "text" and res.diagnostics:
             click.echo(render_text(res.diagnostics, res.sources, color=color))
+        if fmt == "text" and show_info:
+            for item in res.info:
+                click.echo(f"info: {item.message}")
     warnings = sum(not d.is_error for d in all_diags)
     if fmt == "json":
         click.echo(to_json(all_diags))
@@ -181,6 +187,31 @@ def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots) -> N
     if no_plots:
         argv.append("--no-plots")
     sys.exit(module.main(module.POINTS, module.SPEC, module.SPEC_SHA256, argv))
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@common_options
+@click.option(
+    "-o", "--out", type=click.Path(file_okay=False), default="diagrams", help="Output folder."
+)
+@click.option("--expand", is_flag=True, help="Draw every device and group, collapsing nothing.")
+def diagram(spec, params, paths, data, out, expand) -> None:  # type: ignore[no-untyped-def]
+    """Draw the hardware, each pipeline's dataflow and its placement (DOT, SVG, PNG)."""
+    from hermes_dsl.compiler import check_file
+    from hermes_dsl.render import write_diagrams
+
+    if not Path(spec).is_file():
+        raise click.UsageError(f"no such file: {spec}")
+    res = check_file(spec, _parse_params(params), tuple(map(Path, paths)), tuple(map(Path, data)))
+    errors = _report(res.diagnostics, res.sources)
+    if res.program is None or res.graphs is None:
+        sys.exit(1)
+    files = write_diagrams(res.program, res.graphs, Path(out), Path(spec).stem, expand)  # type: ignore[arg-type]
+    for w in files.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {len(files.dot)} DOT and {len(files.images)} image files to {out}", err=True)
+    sys.exit(1 if errors else 0)
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hermes_dsl.diagnostics import Diagnostic
 from hermes_dsl.resolve.program import Resolution, resolve_file
 
 
@@ -15,4 +16,12 @@ def check_file(
     text: str | None = None,
 ) -> Resolution:
     """Parse, resolve and check one spec.  Never raises on bad input."""
-    return resolve_file(path, params, search_paths, data_paths, text)
+    res = resolve_file(path, params, search_paths, data_paths, text)
+    if res.program is not None and not any(d.is_error for d in res.diagnostics):
+        from hermes_dsl.check import check_program
+
+        checked = check_program(res.program)
+        res.diagnostics = sorted(res.diagnostics + checked.diagnostics, key=Diagnostic.sort_key)
+        res.info = checked.info
+        res.graphs = checked.graphs
+    return res

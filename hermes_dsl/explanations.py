@@ -157,6 +157,137 @@ stages, flows, loops and routes in a `pipeline`; run, slo, sweep and report in a
     "E0404": ("inheritance cycle", "A declaration extends itself through its `: Base` chain."),
     "E0406": ("platform too large", "A platform has more parts than the compiler handles."),
     "E0407": ("experiment without a run", "An experiment says `run PIPELINE with WORKLOAD` once."),
+    "E0410": (
+        "dataflow cycle",
+        """
+The flows of a pipeline go round in a circle: following the arrows from a stage leads back
+to it, so a request would never leave.  A deliberate back edge (an agent that retrieves
+again after generating) is written as a bounded `loop`, which the checks allow:
+
+    flow retrieve -> llm
+    loop llm -> retrieve max 2""",
+    ),
+    "E0411": (
+        "stage no request reaches",
+        """
+Requests enter a pipeline at its first stage with nothing flowing into it, and move along
+the flows.  This stage is on no flow from there: it is on no flow at all, or it starts a
+second chain of flows that nothing leads into.  Add it to a flow from the first stage, or
+remove it.""",
+    ),
+    "E0412": (
+        "output goes nowhere",
+        """
+A pipeline with an LLM stage answers from a `decode`, `generate` or `postprocess` stage
+(or a `prefill` when nothing decodes).  This stage is last in its flow but hands on
+something only a later stage uses: retrieved context, an embedding or a KV cache.  Add the
+flow that carries it on, e.g. `flow retrieve -> llm`.""",
+    ),
+    "E0413": (
+        "pipeline without a first or last stage",
+        """
+Every stage of the pipeline has a stage before it (so requests have nowhere to enter), or
+every stage has one after it (so no stage answers).  This happens when the flows form a
+cycle; write the back edge as `loop A -> B max N`.""",
+    ),
+    "E0414": (
+        "branch fractions do not add up",
+        """
+`flow a -> (b 30% | c 70%)` sends each request down one branch, so the fractions out of
+one stage must add up to 1 (within 1e-6), counting the branches of every flow from that
+stage.  A stage that branches cannot also flow on unconditionally to another stage: give
+that stage a fraction inside the branch.""",
+    ),
+    "E0415": (
+        "stage on no devices",
+        """
+`prefill`, `decode`, `generate`, `embed`, `ivfpq` and `rerank` stages compute, so they need
+devices: `stage llm = generate(m, tp = 8) on dc.n[0].g`.  `kv_fetch` needs none (it reads
+its memory tiers), nor do `preprocess`/`postprocess` stages given as fixed times.""",
+    ),
+    "E0416": (
+        "device cannot run the stage",
+        """
+LLM stages (`prefill`, `decode`, `generate`) run on GPUs or accelerators; a CPU in their
+device list is almost always a selection that went one level too far (`on dc.n[0]` selects
+every device of the node, CPUs included; write `on dc.n[0].g`).  Embedding, IVF-PQ and
+rerank stages may run on CPUs.""",
+    ),
+    "E0417": (
+        "devices not a multiple of tp * pp",
+        """
+A stage's devices are split, in order, into clients of `tp * pp` devices.  The count must
+divide evenly, or the last client would be incomplete.""",
+    ),
+    "E0418": (
+        "weights do not fit",
+        """
+Each device of an LLM client holds `weight_bytes / (tp * pp)` of the model's weights (the
+parameter count times the bytes of its `dtype`), and can use `memory * memory_util` of its
+memory (memory_util defaults to 0.9, as vLLM's gpu_memory_utilization).  Raise `tp` or
+`pp`, quantise the model (`model m : Llama3_1_70B { dtype = fp8 }`), or use devices with
+more memory.  An encoder (embed, rerank) must fit on one device.""",
+    ),
+    "E0419": (
+        "no room for the KV cache",
+        """
+The weights fit, but what is left of the usable memory holds not even one KV block
+(`kv_block` tokens, 16 by default).  KV bytes per token and device are 2 x layers/pp x
+ceil(kv_heads/tp) x head_dim x bytes of `kv_dtype`.  Raise `tp`, lower the dtype or use a
+larger device; `hermes check --info` prints the KV capacity of every LLM stage.""",
+    ),
+    "E0420": (
+        "parallelism does not match the model",
+        """
+Tensor parallelism splits the attention heads over `tp` devices, so `tp` must divide the
+number of heads, and the KV heads must be divisible by `tp` or divide it (then they are
+replicated).  `pp` cannot exceed the number of layers.""",
+    ),
+    "E0421": (
+        "tensor-parallel group split across links",
+        """
+The `tp` devices of one client exchange activations twice per layer, so they must sit on
+one fabric: a single link that names all of them (a node's NVLink).  Clients take devices
+in order, so with 8 GPUs per node `tp = 8` on `dc.n[*].g` is fine but `tp = 8` on
+`dc.n[0].g[4..8], dc.n[1].g[0..4]` puts one group across two nodes.""",
+    ),
+    "W0410": (
+        "stages not joined by a link",
+        """
+Data moves from one stage's devices to the next stage's (context, a KV cache, tokens), but
+no chain of links joins some of them.  A path leaves a device over a link it is on, may
+climb to the group the link is declared in or to a group the link names, and so on; a
+device on no link reaches its enclosing group's links directly.  Add the missing link,
+e.g. `link ib : InterNode connects n[*]`.  Until then the simulator cannot time the
+transfer.  `hermes check --info` prints the bottleneck bandwidth and latency of every
+transfer that has a path.""",
+    ),
+    "W0411": (
+        "link connects nothing",
+        """
+A link with fewer than two endpoints carries no traffic.  Add `connects` with what it
+joins: `link nv : NVLink4 connects g[*]`.""",
+    ),
+    "W0412": (
+        "hardware no stage uses",
+        """
+Some GPUs or accelerators of a platform serve no stage of any pipeline, so they add nothing
+to a simulation (and nothing to its energy).  The warning counts them per device type.
+Place a stage on them or leave them out; CPUs are not counted, as every node has hosts.""",
+    ),
+    "W0413": (
+        "memory shared by nothing",
+        """
+A memory tier without `shared_by` cannot be reached by any device, so no `kv_fetch` can
+read from it: `memory pool : RackShared shared_by n[*]`.""",
+    ),
+    "W0414": (
+        "KV tier out of reach",
+        """
+A `kv_fetch` tier must be reachable from the devices of the LLM stage that receives the
+KV cache: the memory's `shared_by` must name those devices or a group around them.  A
+rack's memory shared by that rack's nodes is out of reach of the other racks.""",
+    ),
 }
 
 

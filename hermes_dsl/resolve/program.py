@@ -7,7 +7,7 @@ spec with several mistakes gets a diagnostic for each of them in one run.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hermes_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, did_you_mean
@@ -147,6 +147,11 @@ class Resolution:
     program: Program | None
     diagnostics: list[Diagnostic]
     sources: SourceMap
+    # Filled by the structure checks (hermes_dsl.check) when resolution had no errors:
+    # facts such as KV capacity per client (check.Info), and the topology/dataflow graphs
+    # (check.Graphs) that the renderer and the simulator reuse.
+    info: list = field(default_factory=list)  # type: ignore[type-arg]
+    graphs: object | None = None
 
     @property
     def ok(self) -> bool:
