@@ -69,7 +69,8 @@ def test_golden_diagnostics(path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_every_reachable_code_is_covered() -> None:
     covered = {c for p in CASES for c in expected_codes(p)}
-    front_end = {c for c in EXPLANATIONS if re.fullmatch(r"[EW]0[1-4]\d\d", c)}
+    # E04xx beyond E0407 belong to the structure checks (hermes_dsl/check), tested there
+    front_end = {c for c in EXPLANATIONS if re.fullmatch(r"[EW]0([1-3]\d\d|40[1-7])", c)}
     missing = sorted(front_end - covered - set(ELSEWHERE))
     assert not missing, f"no golden bad spec expects {missing}"
     assert len(CASES) >= 45
