@@ -161,6 +161,7 @@ class _Checker:
                 label="this arrow closes the cycle",
             )
         entry = g.graph["entry"]
+        reach: set[str] = set()
         if entry is None:
             self.error(
                 "E0413",
@@ -197,6 +198,8 @@ class _Checker:
         if has_llm and len(pipeline.stages) > 1:
             for name in exits:
                 s = pipeline.stage(name)
+                if entry is not None and name not in reach:
+                    continue  # already reported as unreachable
                 if s.kind in ANSWERS or (s.kind == "prefill" and not has_decode):
                     continue
                 what = payload_of(s, self.program).label()
@@ -346,9 +349,9 @@ class _Checker:
                 self.error(
                     "E0419",
                     f"stage `{s.name}` leaves no room for a KV cache on {type_name}: "
-                    f"{format_bytes(max(fit.free, 0))} free after the weights, one block of "
+                    f"{max(fit.free, 0) / 1e6:.3g} MB free after the weights, one block of "
                     f"{fit.kv_block} tokens needs "
-                    f"{format_bytes(fit.kv_block * fit.kv_bytes_per_token)}",
+                    f"{fit.kv_block * fit.kv_bytes_per_token / 1e6:.3g} MB",
                     s.span,
                     hint=_fit_hint(s, model, d),
                 )

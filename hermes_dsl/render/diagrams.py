@@ -16,7 +16,6 @@ Ranges in labels are inclusive (``g[0..7]`` is eight GPUs), and every label says
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -77,6 +76,7 @@ class _Tree:
     assign: dict[str, tuple[str, ...]]  # device path -> stages on it (placement view)
     colors: dict[str, str]
     show_links: bool = True
+    rack_collapse_over: int = RACK_COLLAPSE_OVER
     sig_table: dict[tuple, int] = field(default_factory=dict)  # type: ignore[type-arg]
     sigs: dict[str, int] = field(default_factory=dict)
     drawn: dict[str, str] = field(default_factory=dict)  # instance path -> node or cluster id
@@ -151,7 +151,7 @@ class _Tree:
                 len(run) > 1
                 and kind == "group"
                 and self.topo.groups[run[0]].kind == "rack"
-                and len(run) <= RACK_COLLAPSE_OVER
+                and len(run) <= self.rack_collapse_over
             ):
                 final.extend([p] for p in run)
             else:
@@ -188,6 +188,7 @@ class _Tree:
         first_node = None  # the cluster's anchor: its top, a hub or memory declared in it
         top_node = None
         row: list[str] = []  # anchors of the child groups, kept left to right in order
+        loose: list[str] = []  # devices on no drawn link: kept below the cluster's hubs
         for sub in self.runs(self.children.get(rep, ()), g.kind):
             kind = self.kind(sub[0])
             if kind == "group":
@@ -203,9 +204,14 @@ class _Tree:
                 node = self._memory(dot, sub[0])
             if kind in ("link", "memory") and top_node is None and node is not None:
                 top_node = node
+            if kind == "device" and node is not None and not self._wired(sub[0]):
+                loose.append(node)
             if first_node is None and node is not None:
                 first_node = node
         first_node = top_node or first_node
+        if top_node is not None:
+            for node in loose:
+                dot.edge(top_node, node, style="invis")
         if first_node is None:
             first_node = rep + "#empty"
             dot.node(first_node, label="", shape="point", style="invis")
@@ -213,10 +219,11 @@ class _Tree:
         dot.close()
         if len(row) > 1:
             dot.line("{rank=same; " + " ".join(quote(a) for a in row) + "}")
-            for a, b in itertools.pairwise(row):
-                dot.edge(a, b, style="invis")
         for member in run[1:]:
             self._alias(member, rep)
+
+    def _wired(self, device: str) -> bool:
+        return bool(self.topo.links_at.get(device))
 
     def _alias(self, member: str, rep: str) -> None:
         """Map every instance inside ``member`` to the drawing of its twin inside ``rep``."""
@@ -256,7 +263,10 @@ class _Tree:
 
     def _link(self, dot: Dot, path: str) -> str | None:
         if not self.show_links:
-            return None
+            # invisible, but still there: its edges keep siblings in declaration order
+            dot.node(path, label="", shape="point", width=0.01, style="invis")
+            self.drawn[path] = path
+            return path
         lk = self.topo.links[path]
         s = lk.spec
         label = (
@@ -305,11 +315,13 @@ class _Tree:
 
     def _edges(self, dot: Dot) -> None:
         t = self.topo
-        if self.show_links:
-            for lk in t.platform.links:
-                if self.drawn.get(lk.path) != lk.path:
-                    continue
+        for lk in t.platform.links:
+            if self.drawn.get(lk.path) != lk.path:
+                continue
+            if self.show_links:
                 self._fan(dot, lk.path, lk.endpoints, color="#b08900", arrowhead="none")
+            else:
+                self._fan(dot, lk.path, lk.endpoints, style="invis", label=None)
         for m in t.platform.memories:
             if self.drawn.get(m.path) != m.path:
                 continue
@@ -337,7 +349,8 @@ class _Tree:
         for (node, cluster), n in seen.items():
             # n counts drawn members; a collapsed drawing stands for several instances
             label = f"×{n}" if n > 1 else None
-            dot.edge(hub, node, lhead=cluster, label=label, fontsize=9, **style)
+            style = {"label": label, **style}
+            dot.edge(hub, node, lhead=cluster, fontsize=9, **style)
         return next(iter(seen))[0] if seen else None
 
 
@@ -390,7 +403,8 @@ def placement_dot(
     )
     dot.defaults("node", fontname=FONT, fontsize=11)
     dot.defaults("edge", fontname=FONT, fontsize=9)
-    tree = _Tree(topo, expand, assign, colors, show_links=False)
+    # identical racks collapse here too: the hardware view already shows each of them
+    tree = _Tree(topo, expand, assign, colors, show_links=False, rack_collapse_over=1)
     tree.draw(dot, topo.platform.name)
     # legend: every stage, its colour and its clients
     dot.open_cluster("legend", label="stages", style="rounded", color="#999999", fontname=FONT)
