@@ -42,6 +42,7 @@ PREEMPTION = ("recompute", "swap")
 FinishFn = Callable[[float, Request], None]
 RejectFn = Callable[[float, Request, str], None]
 HandoffFn = Callable[[float, Request, float], None]
+FirstTokenFn = Callable[[float, Request], None]
 
 
 class SimulationStalled(RuntimeError):
@@ -144,6 +145,13 @@ class LLMClient:
         self._on_finish: FinishFn | None = None
         self._on_reject: RejectFn | None = None
         self._on_handoff: HandoffFn | None = None
+        self._on_first: FirstTokenFn | None = None
+        # Iteration log for timelines (start, end, batch size, iterations folded), capped.
+        self.trace_limit = 0
+        self._tr_s = array("d")
+        self._tr_e = array("d")
+        self._tr_n = array("q")
+        self._tr_k = array("q")
 
         self._busy = False
         self._kicked = False
@@ -176,13 +184,16 @@ class LLMClient:
         on_finish: FinishFn,
         on_reject: RejectFn,
         on_handoff: HandoffFn | None = None,
+        on_first_token: FirstTokenFn | None = None,
     ) -> None:
         """Bind to an event loop and to the callbacks that receive requests leaving this client.
 
         on_finish(now, request):            the request generated its last token here;
         on_reject(now, request, reason):    the request can never be served here, and why;
         on_handoff(now, request, kv_bytes): (``role="prefill"``) its prompt is prefilled and
-                                            ``kv_bytes`` of KV must move to a decode client.
+                                            ``kv_bytes`` of KV must move to a decode client;
+        on_first_token(now, request):       (optional) the request's first token exists (called
+                                            before it finishes or is handed off).
         """
         if self.role == "prefill" and on_handoff is None:
             raise ValueError(f"prefill-only client {self.name!r} needs an on_handoff callback")
@@ -190,6 +201,7 @@ class LLMClient:
         self._on_finish = on_finish
         self._on_reject = on_reject
         self._on_handoff = on_handoff
+        self._on_first = on_first_token
 
     @property
     def queue_length(self) -> int:
@@ -342,6 +354,7 @@ class LLMClient:
                 r = waiting.peek()
                 hits = None
                 hc = 0
+                arrived = False
                 if prefix and r.hash_ids is not None and r.computed == 0:
                     if r.keys is None:
                         r.keys = prefix_block_keys(r.hash_ids, self.hash_block_size, bs, r.prompt)
@@ -350,7 +363,13 @@ class LLMClient:
                     if hc * bs >= r.target:  # keep one token to compute (vLLM)
                         hc = (r.target - 1) // bs
                         del hits[hc:]
-                start = hc * bs if hc else r.computed
+                elif prefix and r.keys is not None and r.computed == r.target and not r.registered:
+                    # KV that arrived with the request (a hand-off, or a parallel branch):
+                    # blocks already cached under its keys are shared, not allocated again.
+                    arrived = True
+                    hits = kv.match(r.keys)
+                    hc = len(hits)
+                start = hc * bs if hc and not arrived else r.computed
                 rem = r.target - start
                 if rem == 0:
                     tok = 1
@@ -377,7 +396,17 @@ class LLMClient:
                 if prefix:
                     r.cached = hits if hits is not None else []
                     r.registered = hc
-                    if hc:
+                    if arrived:
+                        if hc:
+                            kv.acquire(hits)
+                            self.prefix_hit_tokens += hc * bs
+                        keys = r.keys
+                        for b in range(hc, len(keys)):
+                            bid = kv.register(keys[b])
+                            if bid is not None:
+                                r.cached.append(bid)
+                        r.registered = len(keys)
+                    elif hc:
                         kv.acquire(hits)
                         r.computed = start
                         self.prefix_hit_tokens += start
@@ -429,6 +458,11 @@ class LLMClient:
                     k, end, busy = self._stretch(decodes, nd, ctx, dur, end, busy, k_fin, t_next)
         self._k = k
         self._busy_after = busy
+        if len(self._tr_s) < self.trace_limit:
+            self._tr_s.append(now)
+            self._tr_e.append(end)
+            self._tr_n.append(nd + npf)
+            self._tr_k.append(k)
         self.loop.schedule(end, self._end)
 
     def _stretch(
@@ -545,6 +579,8 @@ class LLMClient:
                     r.generated += 1
                     if r.first_token != r.first_token:
                         r.first_token = now
+                        if self._on_first is not None:
+                            self._on_first(now, r)
                     if r.generated >= r.output:
                         self._release(r)
                         r.state = DONE
@@ -621,6 +657,15 @@ class LLMClient:
             self._s_t.append(now)
             self._s_b.append(batch)
             self._s_q.append(q)
+
+    def iteration_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(start, end, batch size, iterations folded) of the first ``trace_limit`` iterations."""
+        return (
+            np.frombuffer(self._tr_s, dtype=np.float64).copy(),
+            np.frombuffer(self._tr_e, dtype=np.float64).copy(),
+            np.frombuffer(self._tr_n, dtype=np.int64).copy(),
+            np.frombuffer(self._tr_k, dtype=np.int64).copy(),
+        )
 
     def finalize(self, end_time: float) -> ClientStats:
         """Close the books at ``end_time`` and return the client's statistics.
