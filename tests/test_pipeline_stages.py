@@ -3,6 +3,7 @@ contention, KV retrieval through tiers, disaggregation, branches, joins, loops, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -125,7 +126,8 @@ def test_ivfpq_rerank_lengthen_the_prompt_and_context_moves_over_the_link(
     p = load(
         tmp_path,
         """pipeline p {
-  stage s = ivfpq(centroids = 100K, probes = 10, points_per_probe = 1K, docs = 10, doc_tokens = 100) on h.c
+  stage s = ivfpq(centroids = 100K, probes = 10, points_per_probe = 1K, docs = 10,
+                  doc_tokens = 100) on h.c
   stage rr = rerank(BGE_Reranker_Large, docs = 10, doc_tokens = 100, keep = 3) on h.g[1]
   stage llm = generate(Tiny) on h.g[0]
   flow s -> rr -> llm
@@ -316,7 +318,8 @@ def test_loop_grows_the_llm_context(tmp_path: Path) -> None:
     p = load(
         tmp_path,
         """pipeline p {
-  stage s = ivfpq(centroids = 10K, probes = 2, points_per_probe = 100, docs = 2, doc_tokens = 50) on h.c
+  stage s = ivfpq(centroids = 10K, probes = 2, points_per_probe = 100, docs = 2,
+                  doc_tokens = 50) on h.c
   stage llm = generate(Tiny) on h.g[0]
   flow s -> llm
   loop llm -> s max 1
@@ -336,7 +339,10 @@ ROUTE = """pipeline p {{
 
 
 def test_round_robin_random_and_least_loaded(tmp_path: Path) -> None:
-    w = "workload w { arrival = uniform(50 req/s); prompt = uniform(100, 3000); output = 20; requests = 40 }"
+    w = (
+        "workload w { arrival = uniform(50 req/s); prompt = uniform(100, 3000); output = 20; "
+        "requests = 40 }"
+    )
     rr = run_point(load(tmp_path, ROUTE.format(policy="round_robin"), w), "main", 0)
     np.testing.assert_array_equal(
         rows(rr, "llm")["client"][np.argsort(rows(rr, "llm")["request"])], np.arange(40) % 4
@@ -355,7 +361,10 @@ def test_round_robin_random_and_least_loaded(tmp_path: Path) -> None:
 
 
 def test_heavy_light_sends_long_prompts_to_the_heavy_share(tmp_path: Path) -> None:
-    w = "workload w { arrival = uniform(20 req/s); prompt = uniform(100, 4000); output = 5; requests = 200 }"
+    w = (
+        "workload w { arrival = uniform(20 req/s); prompt = uniform(100, 4000); output = 5; "
+        "requests = 200 }"
+    )
     r = run_point(
         load(tmp_path, ROUTE.format(policy="heavy_light(threshold = 2048, heavy = 0.25)"), w),
         "main",
@@ -389,7 +398,10 @@ def test_parallel_reasoning_shares_the_prompt_kv(tmp_path: Path) -> None:
 
 def test_single_path_reasoning_scales_output(tmp_path: Path) -> None:
     body = "pipeline p { stage llm = generate(Tiny) on h.g[0] }"
-    w = "workload w { arrival = uniform(1 req/s); prompt = 100; output = 10; reasoning = single(scale = 8); requests = 3 }"
+    w = (
+        "workload w { arrival = uniform(1 req/s); prompt = 100; output = 10; "
+        "reasoning = single(scale = 8); requests = 3 }"
+    )
     r = run_point(load(tmp_path, body, w), "main", 0)
     assert (r.requests["output"] == 80).all()
 
@@ -453,7 +465,7 @@ def test_progress_is_reported() -> None:
     run_point(res.program, "main", 1, lambda t, d, n: seen.append((t, d, n)))
     assert 50 <= len(seen) <= 110
     assert seen[-1][1:] == (500, 500)
-    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
 
 
 # -- errors the user can fix ------------------------------------------------------------------
