@@ -19,8 +19,12 @@ from hermes_dsl.sim.costs import FixedCost, IterationCost, LinearCost
 from hermes_dsl.sim.kv import KVCache, prefix_block_keys
 from hermes_dsl.sim.loop import EventLoop, StopReason
 from hermes_dsl.sim.metrics import RequestLog, RequestTable, SimResult
+from hermes_dsl.sim.network import Fabric, Resource
+from hermes_dsl.sim.pipeline import Coordinator, EdgeRT, RouteRT, StageRT, TierRT
+from hermes_dsl.sim.presult import PipelineResult
 from hermes_dsl.sim.request import Request
 from hermes_dsl.sim.run import ArrivalSource, simulate
+from hermes_dsl.sim.stages import BatchServer
 from hermes_dsl.sim.traces import load_trace, read_column, read_lengths
 from hermes_dsl.sim.workload import (
     EmpiricalLength,
@@ -39,10 +43,14 @@ from hermes_dsl.sim.workload import (
 
 __all__ = [
     "ArrivalSource",
+    "BatchServer",
     "BatchingPolicy",
     "ClientStats",
+    "Coordinator",
+    "EdgeRT",
     "EmpiricalLength",
     "EventLoop",
+    "Fabric",
     "FixedCost",
     "FixedLength",
     "GammaArrivals",
@@ -52,14 +60,19 @@ __all__ = [
     "LinearCost",
     "NormalArrivals",
     "NormalLength",
+    "PipelineResult",
     "PoissonArrivals",
     "Request",
     "RequestLog",
     "RequestSet",
     "RequestTable",
+    "Resource",
+    "RouteRT",
     "SimResult",
     "SimulationStalled",
+    "StageRT",
     "StopReason",
+    "TierRT",
     "TraceArrivals",
     "UniformArrivals",
     "UniformLength",
