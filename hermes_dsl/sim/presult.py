@@ -218,6 +218,14 @@ class PipelineResult:
         return [self.reasons[c] for c in codes[codes > 0]]
 
     # -- tables ---------------------------------------------------------------------------
+    def request_columns(self) -> dict[str, np.ndarray]:
+        """Per-request columns (see the module docstring), ttft, tpot and e2e included."""
+        return dict(self.requests)
+
+    def stage_latencies(self) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
+        """Stage names in pipeline order, and each stage's visit latencies."""
+        return self.stage_names, {n: self.stage_latency(n) for n in self.stage_names}
+
     def stage_table(self) -> dict[str, np.ndarray]:
         """One row per stage visit: request, stage, client, enqueue, ready, start, end."""
         return dict(self.stages)
@@ -268,7 +276,7 @@ class PipelineResult:
         return out
 
     def timeline(self, points: int = 400) -> dict[str, np.ndarray]:
-        """Sampled: requests in the system, completed so far, and queued stage visits."""
+        """Sampled: requests in the system, completed so far, and stage visits waiting (queue)."""
         r = self.requests
         arr = np.sort(r["arrival"][~np.isnan(r["arrival"])])
         start = float(arr[0]) if len(arr) else 0.0
@@ -285,7 +293,7 @@ class PipelineResult:
             "time": t,
             "in_system": np.maximum(inside, 0),
             "completed": done,
-            "queued": np.maximum(queued, 0),
+            "queue": np.maximum(queued, 0),
         }
 
     def arrays(self) -> dict[str, np.ndarray]:
