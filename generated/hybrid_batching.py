@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/hybrid_batching.hermes"
-SPEC_SHA256 = "8a4ad89b8b35b7ab7997f241250181f7e38446f5f7d68150634ddca535cbfa4b"
+SPEC_SHA256 = "e6e552a70ae384b426f87364ff80482b5cbd1a1f40f8268466441a5ad4a3fbda"
 COMPILER = "0.1.0"
 
 
@@ -57,14 +57,14 @@ GPU_H100_SXM = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `InterNode`
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
-# model `Llama3_1_70B`  stdlib/std/models/llama.hermes:72
-MODEL_LLAMA3_1_70B = ModelSpec(
-    name="Llama3_1_70B",
+# model `llama70`  specs/hybrid_batching.hermes:12
+MODEL_LLAMA70 = ModelSpec(
+    name="llama70",
     kind="decoder",
     layers=80,
     hidden=8192,
@@ -73,11 +73,12 @@ MODEL_LLAMA3_1_70B = ModelSpec(
     head_dim=128,
     ffn=28672,
     vocab=128256,
+    dtype="fp8",
     max_context=131072,
-    span=at("stdlib/std/models/llama.hermes", 72, 7),
+    span=at("specs/hybrid_batching.hermes", 12, 7),
 )
 
-# hardware `pod`  specs/hybrid_batching.hermes:13
+# hardware `pod`  specs/hybrid_batching.hermes:17
 HARDWARE_POD = Platform(
     name="pod",
     groups=(
@@ -432,14 +433,14 @@ HARDWARE_POD = Platform(
     memories=(),
 )
 
-# pipeline `continuous_p`  specs/hybrid_batching.hermes:21
+# pipeline `continuous_p`  specs/hybrid_batching.hermes:25
 PIPELINE_CONTINUOUS_P = Pipeline(
     name="continuous_p",
     stages=(
         Stage(
             name="llm",
             kind="generate",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "pod.n[0].g[0]",
                 "pod.n[0].g[1]",
@@ -508,24 +509,24 @@ PIPELINE_CONTINUOUS_P = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="continuous", max_batch=128),
-            span=at("specs/hybrid_batching.hermes", 22, 3),
+            span=at("specs/hybrid_batching.hermes", 26, 3),
         ),
     ),
     edges=(),
     routes=(
-        Route(stage="llm", policy="round_robin", span=at("specs/hybrid_batching.hermes", 23, 3)),
+        Route(stage="llm", policy="round_robin", span=at("specs/hybrid_batching.hermes", 27, 3)),
     ),
-    span=at("specs/hybrid_batching.hermes", 21, 10),
+    span=at("specs/hybrid_batching.hermes", 25, 10),
 )
 
-# pipeline `chunked_p`  specs/hybrid_batching.hermes:26
+# pipeline `chunked_p`  specs/hybrid_batching.hermes:30
 PIPELINE_CHUNKED_P = Pipeline(
     name="chunked_p",
     stages=(
         Stage(
             name="llm",
             kind="generate",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "pod.n[0].g[0]",
                 "pod.n[0].g[1]",
@@ -594,24 +595,24 @@ PIPELINE_CHUNKED_P = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="chunked", max_tokens=2048, packing="least_work_left"),
-            span=at("specs/hybrid_batching.hermes", 27, 3),
+            span=at("specs/hybrid_batching.hermes", 31, 3),
         ),
     ),
     edges=(),
     routes=(
-        Route(stage="llm", policy="least_loaded", span=at("specs/hybrid_batching.hermes", 28, 3)),
+        Route(stage="llm", policy="least_loaded", span=at("specs/hybrid_batching.hermes", 32, 3)),
     ),
-    span=at("specs/hybrid_batching.hermes", 26, 10),
+    span=at("specs/hybrid_batching.hermes", 30, 10),
 )
 
-# pipeline `p16d16`  specs/hybrid_batching.hermes:31
+# pipeline `p16d16`  specs/hybrid_batching.hermes:35
 PIPELINE_P16D16 = Pipeline(
     name="p16d16",
     stages=(
         Stage(
             name="prefill",
             kind="prefill",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "pod.n[0].g[0]",
                 "pod.n[0].g[1]",
@@ -648,12 +649,12 @@ PIPELINE_P16D16 = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="chunked"),
-            span=at("specs/hybrid_batching.hermes", 32, 3),
+            span=at("specs/hybrid_batching.hermes", 36, 3),
         ),
         Stage(
             name="decode",
             kind="decode",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "pod.n[4].g[0]",
                 "pod.n[4].g[1]",
@@ -690,7 +691,7 @@ PIPELINE_P16D16 = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="continuous"),
-            span=at("specs/hybrid_batching.hermes", 33, 3),
+            span=at("specs/hybrid_batching.hermes", 37, 3),
         ),
     ),
     edges=(Edge(source="prefill", target="decode"),),
@@ -698,41 +699,41 @@ PIPELINE_P16D16 = Pipeline(
         Route(
             stage="prefill",
             policy="least_loaded",
-            span=at("specs/hybrid_batching.hermes", 34, 3),
+            span=at("specs/hybrid_batching.hermes", 38, 3),
         ),
         Route(
             stage="decode",
             policy="least_loaded",
             measure="kv",
-            span=at("specs/hybrid_batching.hermes", 35, 3),
+            span=at("specs/hybrid_batching.hermes", 39, 3),
         ),
     ),
-    span=at("specs/hybrid_batching.hermes", 31, 10),
+    span=at("specs/hybrid_batching.hermes", 35, 10),
 )
 
-# workload `conversation`  specs/hybrid_batching.hermes:39
+# workload `conversation`  specs/hybrid_batching.hermes:43
 WORKLOAD_CONVERSATION = Workload(
     name="conversation",
     arrival=Distribution(
         kind="poisson",
         params=(("rate", 16.0),),
-        span=at("specs/hybrid_batching.hermes", 40, 14),
+        span=at("specs/hybrid_batching.hermes", 44, 14),
     ),
     prompt=Distribution(
         kind="normal",
         params=(("mean", 1155.0), ("std", 600.0), ("min", 16.0), ("max", 8192.0)),
-        span=at("specs/hybrid_batching.hermes", 41, 14),
+        span=at("specs/hybrid_batching.hermes", 45, 14),
     ),
     output=Distribution(
         kind="normal",
         params=(("mean", 211.0), ("std", 120.0), ("min", 4.0), ("max", 1024.0)),
-        span=at("specs/hybrid_batching.hermes", 42, 14),
+        span=at("specs/hybrid_batching.hermes", 46, 14),
     ),
     requests=2000,
-    span=at("specs/hybrid_batching.hermes", 39, 10),
+    span=at("specs/hybrid_batching.hermes", 43, 10),
 )
 
-# experiment `continuous`  specs/hybrid_batching.hermes:46
+# experiment `continuous`  specs/hybrid_batching.hermes:50
 EXPERIMENT_CONTINUOUS = Experiment(
     name="continuous",
     pipeline="continuous_p",
@@ -745,7 +746,7 @@ EXPERIMENT_CONTINUOUS = Experiment(
     report=("ttft.p90", "tpot.p90", "goodput"),
 )
 
-# experiment `chunked`  specs/hybrid_batching.hermes:47
+# experiment `chunked`  specs/hybrid_batching.hermes:51
 EXPERIMENT_CHUNKED = Experiment(
     name="chunked",
     pipeline="chunked_p",
@@ -758,7 +759,7 @@ EXPERIMENT_CHUNKED = Experiment(
     report=("ttft.p90", "tpot.p90", "goodput"),
 )
 
-# experiment `disaggregated`  specs/hybrid_batching.hermes:48
+# experiment `disaggregated`  specs/hybrid_batching.hermes:52
 EXPERIMENT_DISAGGREGATED = Experiment(
     name="disaggregated",
     pipeline="p16d16",
@@ -771,48 +772,48 @@ EXPERIMENT_DISAGGREGATED = Experiment(
     report=("ttft.p90", "tpot.p90", "goodput"),
 )
 
-# workload `conversation`  specs/hybrid_batching.hermes:39
+# workload `conversation`  specs/hybrid_batching.hermes:43
 WORKLOAD_CONVERSATION_2 = Workload(
     name="conversation",
     arrival=Distribution(
         kind="poisson",
         params=(("rate", 32.0),),
-        span=at("specs/hybrid_batching.hermes", 40, 14),
+        span=at("specs/hybrid_batching.hermes", 44, 14),
     ),
     prompt=Distribution(
         kind="normal",
         params=(("mean", 1155.0), ("std", 600.0), ("min", 16.0), ("max", 8192.0)),
-        span=at("specs/hybrid_batching.hermes", 41, 14),
+        span=at("specs/hybrid_batching.hermes", 45, 14),
     ),
     output=Distribution(
         kind="normal",
         params=(("mean", 211.0), ("std", 120.0), ("min", 4.0), ("max", 1024.0)),
-        span=at("specs/hybrid_batching.hermes", 42, 14),
+        span=at("specs/hybrid_batching.hermes", 46, 14),
     ),
     requests=2000,
-    span=at("specs/hybrid_batching.hermes", 39, 10),
+    span=at("specs/hybrid_batching.hermes", 43, 10),
 )
 
-# workload `conversation`  specs/hybrid_batching.hermes:39
+# workload `conversation`  specs/hybrid_batching.hermes:43
 WORKLOAD_CONVERSATION_3 = Workload(
     name="conversation",
     arrival=Distribution(
         kind="poisson",
         params=(("rate", 64.0),),
-        span=at("specs/hybrid_batching.hermes", 40, 14),
+        span=at("specs/hybrid_batching.hermes", 44, 14),
     ),
     prompt=Distribution(
         kind="normal",
         params=(("mean", 1155.0), ("std", 600.0), ("min", 16.0), ("max", 8192.0)),
-        span=at("specs/hybrid_batching.hermes", 41, 14),
+        span=at("specs/hybrid_batching.hermes", 45, 14),
     ),
     output=Distribution(
         kind="normal",
         params=(("mean", 211.0), ("std", 120.0), ("min", 4.0), ("max", 1024.0)),
-        span=at("specs/hybrid_batching.hermes", 42, 14),
+        span=at("specs/hybrid_batching.hermes", 46, 14),
     ),
     requests=2000,
-    span=at("specs/hybrid_batching.hermes", 39, 10),
+    span=at("specs/hybrid_batching.hermes", 43, 10),
 )
 
 # Experiment points: one per experiment and combination of swept values.
@@ -826,7 +827,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=16.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION,),
@@ -842,7 +843,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=32.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_2,),
@@ -858,7 +859,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=64.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_3,),
@@ -874,7 +875,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=16.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION,),
@@ -890,7 +891,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=32.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_2,),
@@ -906,7 +907,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=64.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_3,),
@@ -922,7 +923,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=16.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION,),
@@ -938,7 +939,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=32.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_2,),
@@ -954,7 +955,7 @@ POINTS = (
                 ParamValue(name="rate", type="rate", value=64.0),
                 ParamValue(name="requests", type="int", value=2000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_POD,),
             pipelines=(PIPELINE_CONTINUOUS_P, PIPELINE_CHUNKED_P, PIPELINE_P16D16),
             workloads=(WORKLOAD_CONVERSATION_3,),

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/imports_and_parts.hermes"
-SPEC_SHA256 = "fa57b3b1828454298ca552971d16818641e937805323525080f7d810b0b69584"
+SPEC_SHA256 = "0bfb6ac5aa0ea4029c8ad773c7df6a07942d718ec360125ec105aca5a06ed593"
 COMPILER = "0.1.0"
 
 
@@ -111,7 +111,7 @@ GPU_NVIDIA_A100_80GB = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `PCIe5_x16`
 LINK_PCIE5_X16 = LinkSpec(type_name="PCIe5_x16", bandwidth=63e9, latency=2e-6, efficiency=0.8)

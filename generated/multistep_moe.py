@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/multistep_moe.hermes"
-SPEC_SHA256 = "173ccf9e3327eceae1ea357880f4bfddc32e69499949f9e1fce91686ac38f028"
+SPEC_SHA256 = "e9e25ce18d495dcfcc7ca3478560826bca7160785391ba1ddd7bc897b54a4263"
 COMPILER = "0.1.0"
 
 
@@ -73,7 +73,7 @@ CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
 LINK_INFINITYFABRIC = LinkSpec(
     type_name="InfinityFabric",
     bandwidth=448e9,
-    latency=10e-6,
+    latency=2e-6,
     efficiency=0.65,
 )
 

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/prefix_cache.hermes"
-SPEC_SHA256 = "8831c43f44c2357e9802644eacf62e5c014be9b8e7d90b75815021d0d5d6afbe"
+SPEC_SHA256 = "37176ece72f7fc6b1c2db6cc08edf858a4576f04e0cd7150ddd005c6da5c3eb2"
 COMPILER = "0.1.0"
 
 
@@ -57,7 +57,7 @@ GPU_H100_SXM = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # model `Llama3_1_8B`  stdlib/std/models/llama.hermes:68
 MODEL_LLAMA3_1_8B = ModelSpec(

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/rag_disaggregated.hermes"
-SPEC_SHA256 = "9e78620337c22e83738909a60b06b04e2d3f3de5165dabd7cd18b3414ea72b96"
+SPEC_SHA256 = "14b9f81d16128cc5684dff2f8a65d11c1b20a700b721ffef6e756fe65d4c0f06"
 COMPILER = "0.1.0"
 
 
@@ -70,7 +70,7 @@ CPU_GRACE = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `HermesCPUGPU`
 LINK_HERMESCPUGPU = LinkSpec(type_name="HermesCPUGPU", bandwidth=32e9, latency=2e-6, efficiency=0.8)

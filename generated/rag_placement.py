@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/rag_placement.hermes"
-SPEC_SHA256 = "00abd4352ba7fdeba5899c37e061d99a9dcc7062eb0ba96749777f5523e543ad"
+SPEC_SHA256 = "7486e8c8bf2badcbe8cf38b92b6e7e5fcbe03fd00c414451eb3aedb714c13999"
 COMPILER = "0.1.0"
 
 

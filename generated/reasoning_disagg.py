@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/reasoning_disagg.hermes"
-SPEC_SHA256 = "be1dd26e3466242d9efdb0e7760bcb4f53e9d3faafbf809a9b914f8c361472c0"
+SPEC_SHA256 = "e22befb7b1526171103fcae814e8965ce5453e493a83ebb3b52455e6cc91c1ce"
 COMPILER = "0.1.0"
 
 
@@ -57,7 +57,7 @@ GPU_H100_SXM = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `InterNode`
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)

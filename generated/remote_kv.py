@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/remote_kv.hermes"
-SPEC_SHA256 = "0d5e3d931d97c5b51a5137e4472f5fe8a446d9922aa972c5de92a448055ddea0"
+SPEC_SHA256 = "3ccaaabfbbff92dd53cbd4e5bb7b6508e23afc9ab174a0ef2dff0946c6a7a3a1"
 COMPILER = "0.1.0"
 
 
@@ -57,7 +57,7 @@ GPU_H100_SXM = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `InterNode`
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
@@ -84,9 +84,9 @@ MEMORY_REMOTESTORAGE = MemorySpec(
     lookup=0.02,
 )
 
-# model `Llama3_1_70B`  stdlib/std/models/llama.hermes:72
-MODEL_LLAMA3_1_70B = ModelSpec(
-    name="Llama3_1_70B",
+# model `llama70`  specs/remote_kv.hermes:15
+MODEL_LLAMA70 = ModelSpec(
+    name="llama70",
     kind="decoder",
     layers=80,
     hidden=8192,
@@ -95,11 +95,12 @@ MODEL_LLAMA3_1_70B = ModelSpec(
     head_dim=128,
     ffn=28672,
     vocab=128256,
+    dtype="fp8",
     max_context=131072,
-    span=at("stdlib/std/models/llama.hermes", 72, 7),
+    span=at("specs/remote_kv.hermes", 15, 7),
 )
 
-# hardware `dc`  specs/remote_kv.hermes:17
+# hardware `dc`  specs/remote_kv.hermes:21
 HARDWARE_DC = Platform(
     name="dc",
     groups=(
@@ -1580,22 +1581,22 @@ HARDWARE_DC = Platform(
     ),
 )
 
-# pipeline `platform_kv`  specs/remote_kv.hermes:31
+# pipeline `platform_kv`  specs/remote_kv.hermes:35
 PIPELINE_PLATFORM_KV = Pipeline(
     name="platform_kv",
     stages=(
         Stage(
             name="kv",
             kind="kv_fetch",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(),
             options=(("hit", (0.0,)), ("shared", False), ("tiers", ("dc.platform_pool",))),
-            span=at("specs/remote_kv.hermes", 32, 3),
+            span=at("specs/remote_kv.hermes", 36, 3),
         ),
         Stage(
             name="llm",
             kind="generate",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "dc.r[0].n[0].g[0]",
                 "dc.r[0].n[0].g[1]",
@@ -1856,34 +1857,34 @@ PIPELINE_PLATFORM_KV = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="chunked", max_tokens=4096),
-            span=at("specs/remote_kv.hermes", 33, 3),
+            span=at("specs/remote_kv.hermes", 37, 3),
         ),
     ),
     edges=(Edge(source="kv", target="llm"),),
-    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 34, 3)),),
-    span=at("specs/remote_kv.hermes", 31, 10),
+    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 38, 3)),),
+    span=at("specs/remote_kv.hermes", 35, 10),
 )
 
-# pipeline `two_tier_kv`  specs/remote_kv.hermes:38
+# pipeline `two_tier_kv`  specs/remote_kv.hermes:42
 PIPELINE_TWO_TIER_KV = Pipeline(
     name="two_tier_kv",
     stages=(
         Stage(
             name="kv",
             kind="kv_fetch",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(),
             options=(
                 ("hit", (0.5, 1.0)),
                 ("shared", False),
                 ("tiers", ("dc.r[0].rack_pool", "dc.remote")),
             ),
-            span=at("specs/remote_kv.hermes", 39, 3),
+            span=at("specs/remote_kv.hermes", 43, 3),
         ),
         Stage(
             name="llm",
             kind="generate",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "dc.r[0].n[0].g[0]",
                 "dc.r[0].n[0].g[1]",
@@ -1952,37 +1953,37 @@ PIPELINE_TWO_TIER_KV = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="chunked", max_tokens=4096),
-            span=at("specs/remote_kv.hermes", 40, 3),
+            span=at("specs/remote_kv.hermes", 44, 3),
         ),
     ),
     edges=(Edge(source="kv", target="llm"),),
-    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 41, 3)),),
-    span=at("specs/remote_kv.hermes", 38, 10),
+    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 45, 3)),),
+    span=at("specs/remote_kv.hermes", 42, 10),
 )
 
-# workload `long_context`  specs/remote_kv.hermes:45
+# workload `long_context`  specs/remote_kv.hermes:49
 WORKLOAD_LONG_CONTEXT = Workload(
     name="long_context",
     arrival=Distribution(
         kind="poisson",
         params=(("rate", 240.0),),
-        span=at("specs/remote_kv.hermes", 46, 14),
+        span=at("specs/remote_kv.hermes", 50, 14),
     ),
     prompt=Distribution(
         kind="fixed",
         params=(("value", 4096.0),),
-        span=at("specs/remote_kv.hermes", 47, 14),
+        span=at("specs/remote_kv.hermes", 51, 14),
     ),
     output=Distribution(
         kind="fixed",
         params=(("value", 128.0),),
-        span=at("specs/remote_kv.hermes", 48, 14),
+        span=at("specs/remote_kv.hermes", 52, 14),
     ),
     requests=4000,
-    span=at("specs/remote_kv.hermes", 45, 10),
+    span=at("specs/remote_kv.hermes", 49, 10),
 )
 
-# experiment `platform_shared`  specs/remote_kv.hermes:52
+# experiment `platform_shared`  specs/remote_kv.hermes:56
 EXPERIMENT_PLATFORM_SHARED = Experiment(
     name="platform_shared",
     pipeline="platform_kv",
@@ -1995,7 +1996,7 @@ EXPERIMENT_PLATFORM_SHARED = Experiment(
     report=("ttft.p50", "ttft.p90", "stage.kv.p90", "goodput"),
 )
 
-# experiment `tiers`  specs/remote_kv.hermes:59
+# experiment `tiers`  specs/remote_kv.hermes:63
 EXPERIMENT_TIERS = Experiment(
     name="tiers",
     pipeline="two_tier_kv",
@@ -2003,22 +2004,22 @@ EXPERIMENT_TIERS = Experiment(
     report=("ttft.p50", "ttft.p90", "stage.kv.p90", "goodput"),
 )
 
-# pipeline `platform_kv`  specs/remote_kv.hermes:31
+# pipeline `platform_kv`  specs/remote_kv.hermes:35
 PIPELINE_PLATFORM_KV_2 = Pipeline(
     name="platform_kv",
     stages=(
         Stage(
             name="kv",
             kind="kv_fetch",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(),
             options=(("hit", (1.0,)), ("shared", False), ("tiers", ("dc.platform_pool",))),
-            span=at("specs/remote_kv.hermes", 32, 3),
+            span=at("specs/remote_kv.hermes", 36, 3),
         ),
         Stage(
             name="llm",
             kind="generate",
-            model="Llama3_1_70B",
+            model="llama70",
             devices=(
                 "dc.r[0].n[0].g[0]",
                 "dc.r[0].n[0].g[1]",
@@ -2279,12 +2280,12 @@ PIPELINE_PLATFORM_KV_2 = Pipeline(
             ),
             tp=2,
             batching=Batching(policy="chunked", max_tokens=4096),
-            span=at("specs/remote_kv.hermes", 33, 3),
+            span=at("specs/remote_kv.hermes", 37, 3),
         ),
     ),
     edges=(Edge(source="kv", target="llm"),),
-    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 34, 3)),),
-    span=at("specs/remote_kv.hermes", 31, 10),
+    routes=(Route(stage="llm", policy="least_loaded", span=at("specs/remote_kv.hermes", 38, 3)),),
+    span=at("specs/remote_kv.hermes", 35, 10),
 )
 
 # Experiment points: one per experiment and combination of swept values.
@@ -2299,7 +2300,7 @@ POINTS = (
                 ParamValue(name="hit", type="fraction", value=0.0),
                 ParamValue(name="requests", type="int", value=4000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_DC,),
             pipelines=(PIPELINE_PLATFORM_KV, PIPELINE_TWO_TIER_KV),
             workloads=(WORKLOAD_LONG_CONTEXT,),
@@ -2316,7 +2317,7 @@ POINTS = (
                 ParamValue(name="hit", type="fraction", value=1.0),
                 ParamValue(name="requests", type="int", value=4000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_DC,),
             pipelines=(PIPELINE_PLATFORM_KV_2, PIPELINE_TWO_TIER_KV),
             workloads=(WORKLOAD_LONG_CONTEXT,),
@@ -2333,7 +2334,7 @@ POINTS = (
                 ParamValue(name="hit", type="fraction", value=1),
                 ParamValue(name="requests", type="int", value=4000),
             ),
-            models=(MODEL_LLAMA3_1_70B,),
+            models=(MODEL_LLAMA70,),
             platforms=(HARDWARE_DC,),
             pipelines=(PIPELINE_PLATFORM_KV_2, PIPELINE_TWO_TIER_KV),
             workloads=(WORKLOAD_LONG_CONTEXT,),

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/routing_branches.hermes"
-SPEC_SHA256 = "34337dfa7f8d5db786c7da9dc6245cc86ba15d5e6e803f8a790d7d7cb8c97277"
+SPEC_SHA256 = "6d929164f000f2d2e1c6bf2976db7bad80c6f9860f1209474718a50e9275f3b1"
 COMPILER = "0.1.0"
 
 
@@ -90,10 +90,10 @@ GPU_A100_80GB = DeviceSpec(
 )
 
 # link `NVLink4`
-LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # link `NVLink3`
-LINK_NVLINK3 = LinkSpec(type_name="NVLink3", bandwidth=300e9, latency=10e-6, efficiency=0.65)
+LINK_NVLINK3 = LinkSpec(type_name="NVLink3", bandwidth=300e9, latency=2e-6, efficiency=0.65)
 
 # link `InterNode`
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/single_llm.hermes"
-SPEC_SHA256 = "a2d529e43498518a0e62a376dfdb2a7bef41c9f239037850f870b0c2062e91ee"
+SPEC_SHA256 = "0526d8b73006405d6c83219b017e47233d1c5c672679cf15c65de6e8d6e5729e"
 COMPILER = "0.1.0"
 
 

@@ -26,7 +26,7 @@ from hermes_dsl.lower.entry import Point, data_file, main
 from hermes_dsl.source import Span
 
 SPEC = "specs/trace_replay.hermes"
-SPEC_SHA256 = "f5dc9281fdcde4e578dd143e470b14a582d1f8ceba7454300cc372377a486162"
+SPEC_SHA256 = "e0f8bd34e4fceff272ba06c12b2dd08df536ae87bad7bb1549bcfb304cf7a043"
 COMPILER = "0.1.0"
 
 
