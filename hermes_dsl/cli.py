@@ -175,6 +175,8 @@ def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots) -> N
     if module is None:
         _report(lowered.diagnostics, lowered.sources)
         sys.exit(1)
+    if lowered.diagnostics and not quiet:  # warnings: the run goes ahead
+        _report(lowered.diagnostics, lowered.sources)
     argv: list[str] = []
     if seed is not None:
         argv += ["--seed", str(seed)]

@@ -288,6 +288,14 @@ A `kv_fetch` tier must be reachable from the devices of the LLM stage that recei
 KV cache: the memory's `shared_by` must name those devices or a group around them.  A
 rack's memory shared by that rack's nodes is out of reach of the other racks.""",
     ),
+    "E0501": (
+        "simulation failed",
+        """
+A spec that checks can still fail when it runs: a trace file that is not where the spec says,
+a model whose weights leave no room for a request's KV cache on its clients, a stage with
+nothing to run on. The error points at the spec line of the stage, workload or model at
+fault; the hint says what to change.""",
+    ),
 }
 
 

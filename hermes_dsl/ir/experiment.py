@@ -9,8 +9,20 @@ from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import Pipeline
 from hermes_dsl.ir.workload import Workload
 from hermes_dsl.source import NO_SPAN, Span
+from hermes_dsl.units import ENERGY, NONE, REQ_RATE, TIME, Dim
 
 METRICS = ("ttft", "tpot", "e2e", "queue", "goodput", "throughput", "energy", "utilization")
+# The dimension of each metric, for SLO bounds and for printing them.
+METRIC_DIMS: dict[str, Dim] = {
+    "ttft": TIME,
+    "tpot": TIME,
+    "e2e": TIME,
+    "queue": TIME,
+    "goodput": REQ_RATE,
+    "throughput": REQ_RATE,
+    "energy": ENERGY,
+    "utilization": NONE,
+}
 STATISTICS = ("p50", "p90", "p95", "p99", "mean", "max", "min")
 
 

@@ -35,19 +35,27 @@ def _fmt(v: object) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-class SpecRuntimeError(Exception):
-    """A failure while simulating, located at the spec line it concerns."""
+def runtime_diagnostic(message: str, span: Span | None, hint: str | None) -> str:
+    """A failure while simulating, rendered like a compile-time diagnostic at its spec line.
 
-    def __init__(self, message: str, span: Span | None, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.span = span
-        self.hint = hint
+    The span comes from the IR object at fault (kept in the generated module); the spec's
+    text is read again, when it can be found, to show the line with carets under it.
+    """
+    from hermes_dsl.diagnostics import Diagnostic, render_text
+    from hermes_dsl.source import NO_SPAN, SourceMap
 
-    def render(self) -> str:
-        where = f"\n  --> {self.span}" if self.span is not None and self.span.line > 0 else ""
-        hint = f"\n  = help: {self.hint}" if self.hint else ""
-        return f"error[E0501]: {self.message}{where}{hint}"
+    sources = SourceMap()
+    where = span if span is not None and span.line > 0 else NO_SPAN
+    if where is not NO_SPAN:
+        for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+            candidate = base / where.file
+            if candidate.is_file():
+                src = sources.add(where.file, candidate.read_text(encoding="utf-8"))
+                line_text = src.line_text(where.line)
+                end = len(line_text.rstrip()) + 1
+                where = Span(where.file, 0, 0, where.line, where.col, where.line, end)
+                break
+    return render_text([Diagnostic("E0501", message, where, hint=hint)], sources)
 
 
 def data_file(relative: str, spec: str = "") -> str:
@@ -114,8 +122,7 @@ def main(points: Sequence[Point], spec: str, digest: str, argv: Sequence[str] | 
     try:
         results = run_points(chosen, args.seed, bar)
     except SimulationError as err:
-        located = SpecRuntimeError(err.message, err.span, err.hint)
-        print(located.render(), file=sys.stderr)
+        print(runtime_diagnostic(err.message, err.span, err.hint), file=sys.stderr)
         return 1
     if not args.quiet:
         print_table(chosen, results)

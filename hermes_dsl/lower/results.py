@@ -59,31 +59,37 @@ def _unit(name: str) -> tuple[str, float]:
 
 
 def print_table(points: Sequence, results: Sequence) -> None:  # type: ignore[type-arg]
-    """One row per point, one column per reported metric, then the SLO verdict."""
+    """Per experiment: one row per reported metric, one column per point, then the SLOs."""
     from rich.console import Console
     from rich.table import Table
 
     groups: dict[str, list[tuple[object, object]]] = {}
     for p, r in zip(points, results, strict=True):
         groups.setdefault(p.experiment, []).append((p, r))
-    console = Console(stderr=False)
+    console = Console(width=max(100, Console().width))
     for exp, rows in groups.items():
         names = _reported(rows[0][0], rows[0][1])
         table = Table(title=f"experiment {exp}", title_justify="left")
-        table.add_column("point")
+        table.add_column("metric")
+        for p, _ in rows:
+            swept = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.swept
+            )
+            table.add_column(swept or "value", justify="right")
         for n in names:
-            unit, _ = _unit(n)
-            table.add_column(f"{n} ({unit})" if unit else n, justify="right")
-        table.add_column("SLO", justify="center")
-        for p, r in rows:
+            unit, scale = _unit(n)
             cells = []
-            for n in names:
-                _, scale = _unit(n)
+            for _, r in rows:
                 v = r.metric(n)
                 cells.append("-" if v is None or not math.isfinite(v) else f"{v * scale:.4g}")
-            verdict = r.slo_ok
-            mark = "-" if verdict is None else ("met" if verdict else "missed")
-            table.add_row(p.label, *cells, mark)
+            table.add_row(f"{n} ({unit})" if unit else n, *cells)
+        if any(r.slo_ok is not None for _, r in rows):
+            terms = [t for t, _, _, _ in rows[0][1].slo()]
+            for i, term in enumerate(terms):
+                table.add_row(
+                    f"SLO {term}", *("met" if r.slo()[i][3] else "missed" for _, r in rows)
+                )
+            table.add_row("all SLOs", *("met" if r.slo_ok else "missed" for _, r in rows))
         console.print(table)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hermes_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, did_you_mean
 from hermes_dsl.ir.experiment import (
+    METRIC_DIMS,
     METRICS,
     STATISTICS,
     Experiment,
@@ -58,8 +59,6 @@ from hermes_dsl.syntax import ast
 from hermes_dsl.syntax.parser import parse_module
 from hermes_dsl.units import (
     BYTES,
-    ENERGY,
-    NONE,
     REQ_RATE,
     TIME,
     TOKENS,
@@ -129,16 +128,6 @@ STAGE_DEFAULTS: dict[str, dict[str, object]] = {
     "kv_fetch": {"shared": False},
 }
 BATCHING_ARGS = ("max_batch", "max_tokens", "packing")
-METRIC_DIMS: dict[str, Dim] = {
-    "ttft": TIME,
-    "tpot": TIME,
-    "e2e": TIME,
-    "queue": TIME,
-    "goodput": REQ_RATE,
-    "throughput": REQ_RATE,
-    "energy": ENERGY,
-    "utilization": NONE,
-}
 RATE_METRICS = ("goodput", "throughput", "energy", "utilization")
 
 

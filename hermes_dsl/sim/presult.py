@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from hermes_dsl.ir.experiment import METRIC_DIMS
+from hermes_dsl.units import TIME, format_quantity
+
 __all__ = ["ClientRow", "PipelineResult", "ResourceRow"]
 
 STATS = ("p50", "p90", "p95", "p99", "mean", "max", "min")
@@ -183,7 +186,8 @@ class PipelineResult:
             text = f"{term.metric}.{term.statistic}" if term.statistic else term.metric
             value = self.metric(text)
             ok = bool(value == value and _OPS[term.op](value, term.bound))
-            out.append((f"{text} {term.op} {term.bound:g}", value, term.bound, ok))
+            bound = format_quantity(term.bound, METRIC_DIMS.get(term.metric, TIME))
+            out.append((f"{text} {term.op} {bound}", value, term.bound, ok))
         return out
 
     @property
