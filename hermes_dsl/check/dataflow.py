@@ -12,13 +12,16 @@ retrieved context (tokens), a KV cache (bytes per token), or generated tokens.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from hermes_dsl.ir.experiment import Program
 from hermes_dsl.ir.model import DTYPE_BYTES, ModelSpec
 from hermes_dsl.ir.pipeline import LLM_STAGES, Pipeline, Stage
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # What each stage kind hands to the next stage.
 PAYLOAD_KINDS = ("prompt", "embedding", "context", "kv_cache", "tokens", "response")
@@ -98,9 +101,116 @@ def payload_of(stage: Stage, program: Program | None, target: Stage | None = Non
     return Payload("prompt")
 
 
-def dataflow_graph(pipeline: Pipeline, program: Program | None = None) -> nx.DiGraph:
-    """The stages of ``pipeline`` as a DiGraph (see the module docstring)."""
-    g = nx.DiGraph(name=pipeline.name)
+class Flow:
+    """A dataflow graph in plain dicts: the part of ``networkx.DiGraph`` the checks use, with
+    the same node and edge orders.  ``to_networkx`` gives the DiGraph other users get; the
+    checks use this one, so `hermes check` does not need networkx at all."""
+
+    def __init__(self, name: str = "") -> None:
+        self.graph: dict[str, object] = {"name": name}
+        self.nodes: dict[str, dict[str, object]] = {}
+        self.succ: dict[str, dict[str, dict[str, object]]] = {}
+        self.pred: dict[str, dict[str, dict[str, object]]] = {}
+        self.edges = _Edges(self.succ)
+
+    def add_node(self, n: str, **attrs: object) -> None:
+        self.nodes.setdefault(n, {}).update(attrs)
+        self.succ.setdefault(n, {})
+        self.pred.setdefault(n, {})
+
+    def add_edge(self, a: str, b: str, **attrs: object) -> None:
+        for n in (a, b):
+            if n not in self.nodes:
+                self.add_node(n)
+        d = self.succ[a].get(b)
+        if d is None:
+            d = self.succ[a][b] = self.pred[b][a] = {}
+        d.update(attrs)
+
+    def has_edge(self, a: str, b: str) -> bool:
+        return b in self.succ.get(a, ())
+
+    def successors(self, n: str) -> Iterator[str]:
+        return iter(self.succ[n])
+
+    def predecessors(self, n: str) -> Iterator[str]:
+        return iter(self.pred[n])
+
+    def out_edges(self, n: str, data: bool = False) -> list[tuple]:  # type: ignore[type-arg]
+        if data:
+            return [(n, t, d) for t, d in self.succ[n].items()]
+        return [(n, t) for t in self.succ[n]]
+
+    def out_degree(self, n: str) -> int:
+        return len(self.succ[n])
+
+    def degree(self, n: str) -> int:
+        return len(self.succ[n]) + len(self.pred[n])
+
+    def descendants(self, n: str) -> set[str]:
+        """Every node reachable from ``n``, without ``n`` (as ``networkx.descendants``)."""
+        seen = {n}
+        todo = list(self.succ[n])
+        while todo:
+            t = todo.pop()
+            if t not in seen:
+                seen.add(t)
+                todo.extend(self.succ[t])
+        seen.discard(n)
+        return seen
+
+    def has_cycle(self) -> bool:
+        """Whether any node can reach itself (a self-loop included)."""
+        indeg = {n: len(p) for n, p in self.pred.items()}
+        todo = [n for n, k in indeg.items() if k == 0]
+        done = 0
+        while todo:
+            n = todo.pop()
+            done += 1
+            for t in self.succ[n]:
+                indeg[t] -= 1
+                if indeg[t] == 0:
+                    todo.append(t)
+        return done < len(self.nodes)
+
+    def forward(self) -> Flow:
+        """This flow without its ``loop`` edges."""
+        out = Flow()
+        out.graph.clear()
+        out.graph.update(self.graph)
+        for n, d in self.nodes.items():
+            out.add_node(n, **d)
+        for a, nbrs in self.succ.items():
+            for b, d in nbrs.items():
+                if d["kind"] != "loop":
+                    out.add_edge(a, b, **d)
+        return out
+
+    def to_networkx(self) -> nx.DiGraph:
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.graph.update(self.graph)
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((a, b, d) for a, nbrs in self.succ.items() for b, d in nbrs.items())
+        return g
+
+
+class _Edges:
+    """``flow.edges[a, b]``: the attributes of one edge."""
+
+    __slots__ = ("succ",)
+
+    def __init__(self, succ: dict[str, dict[str, dict[str, object]]]) -> None:
+        self.succ = succ
+
+    def __getitem__(self, key: tuple[str, str]) -> dict[str, object]:
+        return self.succ[key[0]][key[1]]
+
+
+def flow_graph(pipeline: Pipeline, program: Program | None = None) -> Flow:
+    """The stages of ``pipeline`` as a :class:`Flow` (see the module docstring)."""
+    g = Flow(name=pipeline.name)
     for s in pipeline.stages:
         g.add_node(s.name, stage=s, kind=s.kind, model=_model(program, s), clients=s.clients)
     by_name = {s.name: s for s in pipeline.stages}
@@ -112,7 +222,7 @@ def dataflow_graph(pipeline: Pipeline, program: Program | None = None) -> nx.DiG
             # a repeated arrow (two flows naming the same pair): keep the first, add fractions
             old = g.edges[e.source, e.target]
             if e.kind == "branch" and old["kind"] == "branch":
-                old["fraction"] += e.fraction
+                old["fraction"] += e.fraction  # type: ignore[operator]
             continue
         g.add_edge(
             e.source,
@@ -132,12 +242,19 @@ def dataflow_graph(pipeline: Pipeline, program: Program | None = None) -> nx.DiG
     return g
 
 
-def _forward(g: nx.DiGraph, a: str, b: str) -> bool:
+def dataflow_graph(pipeline: Pipeline, program: Program | None = None) -> nx.DiGraph:
+    """The stages of ``pipeline`` as a DiGraph (see the module docstring)."""
+    return flow_graph(pipeline, program).to_networkx()
+
+
+def _forward(g: nx.DiGraph | Flow, a: str, b: str) -> bool:
     return g.edges[a, b]["kind"] != "loop"
 
 
 def forward_graph(g: nx.DiGraph) -> nx.DiGraph:
     """The dataflow without its ``loop`` edges."""
+    import networkx as nx
+
     out = nx.DiGraph()
     out.graph.update(g.graph)
     out.add_nodes_from(g.nodes(data=True))
@@ -145,7 +262,7 @@ def forward_graph(g: nx.DiGraph) -> nx.DiGraph:
     return out
 
 
-def _entry(g: nx.DiGraph, pipeline: Pipeline) -> str | None:
+def _entry(g: nx.DiGraph | Flow, pipeline: Pipeline) -> str | None:
     """The first declared stage with no incoming (non-loop) edge that leads somewhere; a stage
     on no flow at all is the entry only when no stage leads anywhere."""
     sources = [

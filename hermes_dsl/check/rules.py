@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from hermes_dsl.check.dataflow import (
-    Payload,
-    dataflow_graph,
-    format_bytes,
-    forward_graph,
-    payload_of,
-)
+from hermes_dsl.check.dataflow import Flow, Payload, flow_graph, format_bytes, payload_of
 from hermes_dsl.check.fit import KVFit, kv_fit
 from hermes_dsl.check.topology import PathInfo, Topology, topology_graph
 from hermes_dsl.diagnostics import Diagnostic, Note
@@ -28,6 +21,9 @@ from hermes_dsl.ir.experiment import Program
 from hermes_dsl.ir.hardware import Device
 from hermes_dsl.ir.pipeline import LLM_STAGES, Pipeline, Stage
 from hermes_dsl.source import NO_SPAN, Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 TOLERANCE = 1e-6
 NEEDS_DEVICES = (*LLM_STAGES, "embed", "ivfpq", "rerank")
@@ -72,9 +68,17 @@ class Graphs:
 
     program: Program
     topologies: dict[str, Topology]
-    dataflows: dict[str, nx.DiGraph]
+    flows: dict[str, Flow]
     kv_fits: dict[tuple[str, str], tuple[KVFit, ...]] = field(default_factory=dict)
     transfers: dict[tuple[str, str, str], Transfer] = field(default_factory=dict)
+
+    @property
+    def dataflows(self) -> Mapping[str, nx.DiGraph]:
+        """Each pipeline's dataflow as a ``networkx.DiGraph``, built when first looked up."""
+        found = self.__dict__.get("_dataflows")
+        if found is None:
+            found = self.__dict__["_dataflows"] = _DiGraphs(self.flows)
+        return found
 
     def topology_of(self, path: str) -> Topology | None:
         """The topology of the platform holding ``path`` (its first component)."""
@@ -103,8 +107,28 @@ def build_graphs(program: Program) -> Graphs:
     return Graphs(
         program=program,
         topologies={p.name: topology_graph(p) for p in program.platforms},
-        dataflows={p.name: dataflow_graph(p, program) for p in program.pipelines},
+        flows={p.name: flow_graph(p, program) for p in program.pipelines},
     )
+
+
+class _DiGraphs(Mapping):  # type: ignore[type-arg]
+    """Pipeline name -> ``networkx.DiGraph`` of its flow, converted on first use."""
+
+    def __init__(self, flows: dict[str, Flow]) -> None:
+        self.flows = flows
+        self.graphs: dict[str, nx.DiGraph] = {}
+
+    def __getitem__(self, name: str) -> nx.DiGraph:
+        g = self.graphs.get(name)
+        if g is None:
+            g = self.graphs[name] = self.flows[name].to_networkx()
+        return g
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.flows)
+
+    def __len__(self) -> int:
+        return len(self.flows)
 
 
 def check_program(program: Program) -> CheckResult:
@@ -130,7 +154,7 @@ class _Checker:
 
     def run(self) -> None:
         for pipeline in self.program.pipelines:
-            g = self.graphs.dataflows[pipeline.name]
+            g = self.graphs.flows[pipeline.name]
             self.dataflow(pipeline, g)
             placed_ok = True
             for stage in pipeline.stages:
@@ -141,18 +165,13 @@ class _Checker:
             self.hardware(topo)
 
     # ------------------------------------------------------------------------------ dataflow
-    def dataflow(self, pipeline: Pipeline, g: nx.DiGraph) -> None:
+    def dataflow(self, pipeline: Pipeline, g: Flow) -> None:
         if len(pipeline.stages) < 1:
             return
-        fwd = forward_graph(g)
+        fwd = g.forward()
         # cycles without `loop`
-        for comp in sorted(
-            nx.strongly_connected_components(fwd), key=lambda c: _order(pipeline, c)
-        ):
-            if len(comp) == 1 and not fwd.has_edge(*(next(iter(comp)),) * 2):
-                continue
-            cycle = _cycle_in(fwd, comp, pipeline)
-            closing = fwd.edges[cycle[-2], cycle[-1]]["edge"]
+        for cycle, closing_edge in _cycles(fwd, pipeline):
+            closing = closing_edge["edge"]
             self.error(
                 "E0410",
                 f"the flow `{' -> '.join(cycle)}` goes round in a cycle",
@@ -170,7 +189,7 @@ class _Checker:
                 hint="requests enter at a stage nothing flows into; break the cycle with `loop`",
             )
         else:
-            reach = nx.descendants(g, entry) | {entry}
+            reach = g.descendants(entry) | {entry}
             for s in pipeline.stages:
                 if s.name in reach:
                     continue
@@ -418,9 +437,9 @@ class _Checker:
             )
 
     # ------------------------------------------------------------------------------ connectivity
-    def connectivity(self, pipeline: Pipeline, g: nx.DiGraph) -> None:
+    def connectivity(self, pipeline: Pipeline, g: Flow) -> None:
         stages = {s.name: s for s in pipeline.stages}
-        fwd = forward_graph(g)
+        fwd = g.forward()
         for s in pipeline.stages:
             if s.kind == "kv_fetch":
                 self.kv_tiers(pipeline, s, fwd)
@@ -469,7 +488,7 @@ class _Checker:
             )
         )
 
-    def kv_tiers(self, pipeline: Pipeline, s: Stage, fwd: nx.DiGraph) -> None:
+    def kv_tiers(self, pipeline: Pipeline, s: Stage, fwd: Flow) -> None:
         stages = {x.name: x for x in pipeline.stages}
         users = [
             stages[t] for t, _ in _next_placed(fwd, s.name, stages, lambda x: x.kind in LLM_STAGES)
@@ -595,8 +614,27 @@ def _order(pipeline: Pipeline, comp: Iterable[str]) -> int:
     return min(names.index(n) for n in comp)
 
 
+def _cycles(fwd: Flow, pipeline: Pipeline) -> list[tuple[list[str], dict]]:  # type: ignore[type-arg]
+    """A cycle in each strongly connected component of ``fwd`` that has one, in declaration
+    order, with the attributes of its closing edge (networkx is only needed when there is)."""
+    if not fwd.has_cycle():
+        return []
+    import networkx as nx
+
+    g = fwd.to_networkx()
+    out = []
+    for comp in sorted(nx.strongly_connected_components(g), key=lambda c: _order(pipeline, c)):
+        if len(comp) == 1 and not g.has_edge(*(next(iter(comp)),) * 2):
+            continue
+        cycle = _cycle_in(g, comp, pipeline)
+        out.append((cycle, g.edges[cycle[-2], cycle[-1]]))
+    return out
+
+
 def _cycle_in(g: nx.DiGraph, comp: set[str], pipeline: Pipeline) -> list[str]:
     """A cycle inside a strongly connected component, starting at its first declared stage."""
+    import networkx as nx
+
     start = next(s.name for s in pipeline.stages if s.name in comp)
     sub = g.subgraph(comp)
     if sub.has_edge(start, start):
@@ -622,7 +660,7 @@ def _next_llm(pipeline: Pipeline, s: Stage) -> str:
 
 
 def _next_placed(
-    fwd: nx.DiGraph,
+    fwd: Flow,
     name: str,
     stages: dict[str, Stage],
     want=None,  # type: ignore[no-untyped-def]

@@ -37,10 +37,12 @@ import heapq
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from hermes_dsl.ir.hardware import Device, Group, Link, LinkSpec, Memory, Platform
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 INF = math.inf
 
@@ -124,7 +126,6 @@ class Topology:
     """A platform's graph plus indexes for fast path queries.  Build with :func:`topology_graph`."""
 
     platform: Platform
-    graph: nx.Graph
     parent: dict[str, str]
     groups: dict[str, Group]
     devices: dict[str, Device]
@@ -134,6 +135,12 @@ class Topology:
     uplinks_at: dict[str, tuple[Link, ...]]  # group path -> links declared in it
     _profiles: dict[str, dict[str, _Label]] = field(default_factory=dict, repr=False)
     _paths: dict[tuple[str, str], PathInfo | None] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The platform as a ``networkx.Graph`` (see the module docstring), built on first use:
+        the checks and path queries use the indexes above, not the graph."""
+        return _graph(self.platform)
 
     # ------------------------------------------------------------------------------ structure
     def ancestors(self, path: str) -> list[str]:
@@ -316,29 +323,53 @@ class Topology:
 
 
 def topology_graph(platform: Platform) -> Topology:
-    """Build the graph and indexes of one platform (linear in its size)."""
-    g = nx.Graph(name=platform.name)
+    """Build the indexes of one platform (linear in its size); ``Topology.graph`` on demand."""
     parent: dict[str, str] = {}
     groups = {gr.path: gr for gr in platform.groups}
     devices = {d.path: d for d in platform.devices}
     links = {lk.path: lk for lk in platform.links}
     memories = {m.path: m for m in platform.memories}
+    for d in platform.devices:
+        parent[d.path] = d.parent
+    for gr in platform.groups:
+        parent[gr.path] = gr.parent
+    links_at: dict[str, list[Link]] = {}
+    uplinks_at: dict[str, list[Link]] = {}
+    for lk in platform.links:
+        parent[lk.path] = lk.parent
+        for e in dict.fromkeys(lk.endpoints):
+            links_at.setdefault(e, []).append(lk)
+        if lk.parent:
+            uplinks_at.setdefault(lk.parent, []).append(lk)
+    for m in platform.memories:
+        parent[m.path] = m.parent
+    return Topology(
+        platform=platform,
+        parent=parent,
+        groups=groups,
+        devices=devices,
+        links=links,
+        memories=memories,
+        links_at={k: tuple(v) for k, v in links_at.items()},
+        uplinks_at={k: tuple(v) for k, v in uplinks_at.items()},
+    )
+
+
+def _graph(platform: Platform) -> nx.Graph:
+    import networkx as nx
+
+    g = nx.Graph(name=platform.name)
     for gr in platform.groups:
         g.add_node(gr.path, kind=gr.kind, obj=gr)
     for d in platform.devices:
         g.add_node(d.path, kind=d.kind, obj=d)
-        parent[d.path] = d.parent
     for gr in platform.groups:
-        parent[gr.path] = gr.parent
         if gr.parent:
             g.add_edge(gr.parent, gr.path, kind="contains")
     for d in platform.devices:
         if d.parent:
             g.add_edge(d.parent, d.path, kind="contains")
-    links_at: dict[str, list[Link]] = {}
-    uplinks_at: dict[str, list[Link]] = {}
     for lk in platform.links:
-        parent[lk.path] = lk.parent
         g.add_node(lk.path, kind="link", obj=lk)
         attrs = {
             "kind": "link",
@@ -349,26 +380,13 @@ def topology_graph(platform: Platform) -> Topology:
         }
         for e in dict.fromkeys(lk.endpoints):
             g.add_edge(lk.path, e, **attrs)
-            links_at.setdefault(e, []).append(lk)
         if lk.parent:
             g.add_edge(lk.path, lk.parent, kind="uplink", link=lk.path)
-            uplinks_at.setdefault(lk.parent, []).append(lk)
     for m in platform.memories:
-        parent[m.path] = m.parent
         g.add_node(m.path, kind="memory", obj=m)
         for s in m.shared_by:
             g.add_edge(m.path, s, kind="memory", bandwidth=m.spec.bandwidth, latency=m.spec.lookup)
-    return Topology(
-        platform=platform,
-        graph=g,
-        parent=parent,
-        groups=groups,
-        devices=devices,
-        links=links,
-        memories=memories,
-        links_at={k: tuple(v) for k, v in links_at.items()},
-        uplinks_at={k: tuple(v) for k, v in uplinks_at.items()},
-    )
+    return g
 
 
 def path_between(topo: Topology, a: str, b: str) -> PathInfo | None:

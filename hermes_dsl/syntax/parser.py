@@ -131,19 +131,27 @@ class _Builder(Transformer):
             if c is not None and not (isinstance(c, Token) and c.type == "_NL"):
                 first = c
                 break
+        if first is None:
+            return self.empty
         for c in reversed(children):
             if c is not None and not (isinstance(c, Token) and c.type == "_NL"):
                 last = c
                 break
-        if first is None:
-            return self.empty
-        a = self._tok(first) if isinstance(first, Token) else self._outer(first)
-        b = (
-            a
-            if last is first
-            else (self._tok(last) if isinstance(last, Token) else self._outer(last))
-        )
-        return Span(self.name, a.start, b.end, a.line, a.col, b.end_line, b.end_col)
+        if isinstance(first, Token):
+            start, line, col = first.start_pos, first.line, first.column
+            if last is first:
+                return Span(
+                    self.name, start, first.end_pos, line, col, first.end_line, first.end_column
+                )
+        else:
+            a = self.parens.get(id(first)) or first.span
+            if last is first:
+                return a
+            start, line, col = a.start, a.line, a.col
+        if isinstance(last, Token):
+            return Span(self.name, start, last.end_pos, line, col, last.end_line, last.end_column)
+        b = self.parens.get(id(last)) or last.span  # type: ignore[union-attr]
+        return Span(self.name, start, b.end, line, col, b.end_line, b.end_col)
 
     def _outer(self, node) -> Span:  # type: ignore[no-untyped-def]
         """A child's span, with the parentheses around it if it was written in some."""
@@ -169,7 +177,8 @@ class _Builder(Transformer):
     def _word(children: list) -> Token:  # type: ignore[type-arg]
         """A keyword used as a name (`kind`, `field_name`, ...), as a NAME token."""
         tok = children[0]
-        return Token.new_borrow_pos("NAME", str(tok), tok)
+        tok.type = "NAME"  # a fresh token, used by nothing else
+        return tok
 
     # expressions ------------------------------------------------------------------------
     def atom(self, children):  # type: ignore[no-untyped-def]
@@ -429,7 +438,11 @@ def _grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Builder]:
-    """The LALR parser with its inline builder: parsing yields AST nodes, not a Lark tree."""
+    """The LALR parser with its inline builder: parsing yields AST nodes, not a Lark tree.
+
+    Lark keeps the analysed grammar in a cache file (keyed by the grammar text and the Lark
+    version), which saves most of the start-up time of a `hermes` command.
+    """
     builder = _Builder()
     lark = Lark(
         _grammar_text(),
@@ -439,8 +452,205 @@ def _parser() -> tuple[Lark, _Builder]:
         maybe_placeholders=True,
         keep_all_tokens=True,
         transformer=builder,
+        cache=True,
     )
     return lark, builder
+
+
+class _Fallback(Exception):
+    """The fast driver met something it does not handle; Lark parses the text instead."""
+
+
+class _Tok(Token):
+    __slots__ = ()
+
+
+_BLANKS = "[\t \f]+"  # the grammar's `%ignore /[\t \f]+/`, as Lark writes its regexp
+_OPENERS = {"LPAR": "(", "LSQB": "(", "LBRACE": "{"}
+_CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
+
+
+class _FastDriver:
+    """Lark's LALR tables, contextual lexers and rule callbacks, run by one tight loop.
+
+    Lark's own loop (a lexer generator, the post-lexer generator and ``feed_token``) spends
+    most of its time on per-token overhead.  This driver does the same steps in the same
+    order with the same objects: each token is matched with the scanner of the lexer Lark
+    chose for the current parser state (so keywords used as names lex exactly as with Lark's
+    contextual lexer), keywords are told from names by Lark's own callbacks (memoised),
+    newlines inside ( ) and [ ] are dropped as ``_NewlinesInBrackets`` does, and every
+    reduction calls the callback Lark would.  On any input it cannot parse it raises
+    ``_Fallback`` and ``parse_module`` lets Lark parse the text, so syntax errors are
+    reported by Lark, exactly as before.
+    """
+
+    def __init__(self, lark: Lark) -> None:
+        from lark.parse_tree_builder import ExpandSingleChild
+        from lark.parsers.lalr_analysis import Shift
+
+        frontend = lark.parser
+        lalr = frontend.parser
+        table = lalr._parse_table
+        callbacks = lalr.parser.callbacks
+        (start,) = frontend.parser_conf.start
+        self.start_state = table.start_states[start]
+        self.end_state = table.end_states[start]
+        self.states: dict[int, dict[str, object]] = {}
+        for state, actions in table.states.items():
+            row: dict[str, object] = {}
+            for term, (action, arg) in actions.items():
+                if action is Shift:
+                    row[term] = arg
+                    continue
+                size, callback = len(arg.expansion), callbacks[arg]
+                if size == 1 and type(callback) is ExpandSingleChild:
+                    callback = None  # `?rule: one_symbol`: the child is the result
+                elif arg.origin.name.startswith("_"):
+                    callback = _inline_callback(callback)
+                row[term] = (size, callback, arg.origin.name)
+            self.states[state] = row
+        if any(not isinstance(k, type(next(iter(callbacks)))) for k in callbacks):
+            raise TypeError("terminal callbacks are not supported by the fast driver")
+        self.contextual = frontend.lexer.lexer
+        self.lexers: dict[int, tuple] = {}  # type: ignore[type-arg]
+        self._by_lexer: dict[int, tuple] = {}  # type: ignore[type-arg]
+
+    def _lexer(self, state: int) -> tuple:  # type: ignore[type-arg]
+        lexer = self.contextual.lexers[state]
+        info = self._by_lexer.get(id(lexer))
+        if info is None:
+            scanner = lexer.scanner  # builds the regexps and the keyword callbacks
+            if len(scanner._mres) != 1:
+                raise _Fallback
+            mre = scanner._mres[0]
+            # Blanks are an ignored terminal that no other terminal can start with, so skipping
+            # them in front of every match (group 1) lexes the same tokens in fewer steps.
+            blanks = [t for t in scanner.terminals if t.pattern.to_regexp() == _BLANKS]
+            if not blanks or blanks[0].name not in lexer.ignore_types:
+                raise _Fallback
+            info = (
+                re.compile(f"({_BLANKS[:-1]}*)(?:{mre.pattern})", mre.flags).match,
+                lexer.ignore_types,
+                lexer.newline_types,
+                lexer.callback,
+                {},  # (type, text) -> type after the keyword callbacks
+            )
+            self._by_lexer[id(lexer)] = info
+        self.lexers[state] = info
+        return info
+
+    def parse(self, text: str) -> object:
+        states = self.states
+        lexers = self.lexers
+        end_state = self.end_state
+        stack: list[int] = [self.start_state]
+        values: list[object] = []
+        depth: list[str] = []
+        openers, closers = _OPENERS, _CLOSERS
+        new = str.__new__
+        tok_cls = _Tok
+        pos, n = 0, len(text)
+        line, line_start = 1, 0
+        while True:
+            if pos < n:
+                info = lexers.get(stack[-1]) or self._lexer(stack[-1])
+                m = info[0](text, pos)
+                if m is None:
+                    raise _Fallback
+                start = m.end(1)
+                end = pos = m.end()
+                value = text[start:end]
+                typ = m.lastgroup
+                start_line, col = line, start - line_start + 1
+                if typ in info[2]:
+                    k = value.count("\n")
+                    if k:
+                        line += k
+                        line_start = start + value.rindex("\n") + 1
+                if typ in info[1]:
+                    continue
+                if typ in info[3]:
+                    memo = info[4]
+                    key = (typ, value)
+                    kind = memo.get(key)
+                    if kind is None:
+                        kind = memo[key] = info[3][typ](Token(typ, value)).type
+                    typ = kind
+                if typ == "_NL":
+                    if depth and depth[-1] != "{":
+                        continue
+                elif typ in openers:
+                    depth.append(openers[typ])
+                elif typ in closers and depth:
+                    depth.pop()
+                tok = new(tok_cls, value)
+                tok.type = typ
+                tok.value = value
+                tok.start_pos = start
+                tok.line = start_line
+                tok.column = col
+                tok.end_line = line
+                tok.end_column = end - line_start + 1
+                tok.end_pos = end
+            else:
+                typ = "$END"
+                tok = None
+            while True:
+                action = states[stack[-1]].get(typ)
+                if action is None:
+                    raise _Fallback
+                if action.__class__ is int:
+                    if tok is None:
+                        raise _Fallback
+                    stack.append(action)  # type: ignore[arg-type]
+                    values.append(tok)
+                    break
+                size, callback, origin = action  # type: ignore[misc]
+                if callback is None:
+                    stack[-1] = states[stack[-2]][origin]  # type: ignore[assignment]
+                    continue
+                if size:
+                    children = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                values.append(callback(children))
+                stack.append(states[stack[-1]][origin])  # type: ignore[arg-type]
+                if tok is None and stack[-1] == end_state:
+                    return values[-1]
+
+
+class _Inline:
+    """What a rule named `_...` makes: its children, spliced into the parent's by Lark's child
+    filter (which reads only ``.children``); Lark would make a whole ``Tree`` for it."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: list) -> None:  # type: ignore[type-arg]
+        self.children = children
+
+
+def _inline_callback(callback):  # type: ignore[no-untyped-def]
+    from functools import partial
+
+    from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders
+
+    if isinstance(callback, partial):
+        return _Inline
+    if type(callback) is ChildFilterLALR_NoPlaceholders and isinstance(
+        callback.node_builder, partial
+    ):
+        return ChildFilterLALR_NoPlaceholders(callback.to_include, _Inline)
+    return callback
+
+
+@lru_cache(maxsize=1)
+def _fast() -> _FastDriver | None:
+    try:
+        return _FastDriver(_parser()[0])
+    except Exception:  # an unexpected Lark version: parse with Lark itself
+        return None
 
 
 _PARSE_LOCK = threading.Lock()
@@ -687,7 +897,7 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
             with _PARSE_LOCK:
                 builder.reset(src)
                 try:
-                    items = lark.parse(text)
+                    items = _parse_text(lark, builder, src, text)
                 finally:
                     builder.reset(_NO_SOURCE)
         except UnexpectedInput as err:
@@ -729,6 +939,17 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> ast.Module:
 
 
 _NO_SOURCE = SourceFile("<none>", "")
+
+
+def _parse_text(lark: Lark, builder: _Builder, src: SourceFile, text: str) -> list[object]:
+    """Parse with the fast driver; on any trouble let Lark parse (and report) it."""
+    fast = _fast()
+    if fast is not None:
+        try:
+            return fast.parse(text)  # type: ignore[return-value]
+        except Exception:  # Lark parses it again and reports the problem as it always has
+            builder.reset(src)
+    return lark.parse(text)  # type: ignore[return-value]
 
 
 def _item_name(text: str, pos: int) -> str | None:
