@@ -35,7 +35,7 @@ class SourceFile:
 
     def __post_init__(self) -> None:
         starts = [0]
-        find, text = self.text.find, self.text
+        find = self.text.find
         i = find("\n")
         while i >= 0:
             starts.append(i + 1)
