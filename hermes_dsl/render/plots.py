@@ -29,6 +29,14 @@ plt.rcParams.update(
 _META = {"svg": {"Date": None}, "png": {"Software": None}}
 
 
+def _param_unit(param_type: str) -> str:
+    from hermes_dsl.resolve.values import PARAM_TYPES
+    from hermes_dsl.units import dim_symbol
+
+    kind = PARAM_TYPES.get(param_type)
+    return dim_symbol(kind) if isinstance(kind, tuple) and any(kind) else ""
+
+
 def _save(fig, path: Path) -> None:  # type: ignore[no-untyped-def]
     fig.tight_layout()
     for ext in ("png", "svg"):
@@ -142,10 +150,12 @@ def point_plots(out: Path, spec: str, point, result) -> None:  # type: ignore[no
 def sweep_plots(out: Path, spec: str, points: Sequence, results: Sequence) -> None:  # type: ignore[type-arg]
     """Goodput against the swept load, one line per experiment (configuration)."""
     series: dict[str, list[tuple[float, float, str]]] = {}
+    param_type = ""
     for p, r in zip(points, results, strict=True):
         if len(p.swept) != 1 or not isinstance(p.swept[0][1], int | float):
             continue
         name, value = p.swept[0]
+        param_type = next((q.type for q in p.program.params if q.name == name), "")
         g = r.metric("goodput")
         if g is not None and math.isfinite(g):
             series.setdefault(p.experiment, []).append((float(value), g, name))
@@ -158,11 +168,16 @@ def sweep_plots(out: Path, spec: str, points: Sequence, results: Sequence) -> No
         xs, ys, names = zip(*pts, strict=True)
         ax.plot(xs, ys, marker="o", label=exp)
         xlabel = names[0]
-    lo, hi = ax.get_xlim()
-    ax.plot([0, hi], [0, hi], color="grey", ls=":", lw=0.8, label="goodput = offered load")
-    ax.set_xlim(lo, hi)
-    ax.set_xlabel(f"{xlabel} (offered load, req/s)")
+    if param_type == "rate":  # the swept param is the offered load itself
+        lo, hi = ax.get_xlim()
+        ax.plot([0, hi], [0, hi], color="grey", ls=":", lw=0.8, label="goodput = offered load")
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel(f"{xlabel} (offered load, req/s)")
+    else:
+        unit = _param_unit(param_type)
+        ax.set_xlabel(f"{xlabel} ({unit})" if unit else xlabel)
     ax.set_ylabel("goodput (req/s meeting every SLO)")
     ax.legend(title="experiment", fontsize=7)
-    ax.set_title(f"Goodput against load\n{Path(spec).name}", fontsize=10)
+    what = "load" if param_type == "rate" else f"`{xlabel}`"
+    ax.set_title(f"Goodput against {what}\n{Path(spec).name}", fontsize=10)
     _save(fig, out / "goodput")
