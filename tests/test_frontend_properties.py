@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -121,10 +122,11 @@ def test_mutated_valid_spec(tokens: list[str], where: int) -> None:
 @given(st.lists(TOKENS, max_size=40))
 def test_cli_never_crashes(tokens: list[str]) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem():
-        Path("fuzz.hermes").write_text("hermes 1\n" + " ".join(tokens), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "fuzz.hermes"
+        spec.write_text("hermes 1\n" + " ".join(tokens), encoding="utf-8")
         for fmt in ("text", "json"):
-            result = runner.invoke(cli, ["check", "--format", fmt, "fuzz.hermes"])
+            result = runner.invoke(cli, ["check", "--format", fmt, str(spec)])
             assert result.exit_code in (0, 1), result.output
             assert result.exception is None or isinstance(result.exception, SystemExit)
 
