@@ -1,12 +1,12 @@
 """Fit the kernel-model constants of hermes_dsl/perf/kernels.py on ONE GPU's Vidur profiles.
 
 Run ``python bench/perf_fit.py`` (needs scipy, a bench-only dependency).  It fits the GEMM
-constants (efficiency, memory efficiency, tile penalty, overlap exponent, K prologue, launch,
-tail-wave cost) on the A100 timings of the four linear operators, minimising median + P90 of
-``|log(predicted / measured)|`` with Powell's method (the model is piecewise constant in its
-tile counts, so gradient fits stall), then the per-SM byte rates of the memory-bound ops by
-robust least squares, and prints them with the errors
-on the A100 (fitted) and the A40 (held out).  The printed values are pasted into kernels.py.
+constants (issue efficiency, memory efficiency, per-SM operand feed rate, overlap exponent, K
+prologue, launch, tail-wave cost) on the A100 timings of the four linear operators, minimising
+median + P90 of ``|log(predicted / measured)|`` with Powell's method (the model is piecewise
+constant in its tile counts, so gradient fits stall), then the per-SM byte rates of the
+memory-bound ops by robust least squares, and prints them with the errors on the A100 (fitted)
+and the A40 (held out).  The printed values are pasted into kernels.py.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ def gemm_groups(
 
 
 def gemm_residuals(params: np.ndarray, groups: list, gpu: str) -> np.ndarray:
-    eff, mem_eff, pen, p, k0, launch, tail = params
+    eff, mem_eff, feed, p, k0, launch, tail = params
     cal = replace(
         DEFAULT_CALIBRATION,
         eff=eff,
         mem_eff=mem_eff,
-        tile_penalty=pen,
+        feed_per_sm=feed * 1e9,
         overlap_exp=p,
         k_prologue=k0,
         launch=launch * 1e-6,
@@ -75,9 +75,10 @@ def main() -> int:
     data = {g: vidur_dataset(g) for g in (FIT_GPU, HELD_OUT)}
     groups = {g: gemm_groups(data[g], g) for g in data}
     c = DEFAULT_CALIBRATION
-    x0 = [c.eff, c.mem_eff, c.tile_penalty, c.overlap_exp, c.k_prologue, c.launch * 1e6, c.tail]
-    lo = np.array([0.3, 0.3, 0.0, 1.0, 0.0, 0.0, 0.0])
-    hi = np.array([1.2, 1.2, 200.0, 20.0, 2000.0, 30.0, 1.0])
+    x0 = [c.eff, c.mem_eff, c.feed_per_sm / 1e9, c.overlap_exp, c.k_prologue]
+    x0 += [c.launch * 1e6, c.tail]
+    lo = np.array([0.3, 0.3, 10.0, 1.0, 0.0, 0.0, 0.0])
+    hi = np.array([1.2, 1.2, 1e5, 20.0, 2000.0, 30.0, 1.0])
 
     def objective(x: np.ndarray) -> float:
         r = np.abs(gemm_residuals(np.clip(x, lo, hi), groups[FIT_GPU], FIT_GPU))
@@ -88,9 +89,11 @@ def main() -> int:
     )
 
     best = np.clip(res.x, lo, hi)
-    names = ["GEMM_EFF", "GEMM_MEM_EFF", "GEMM_TILE_PENALTY", "GEMM_OVERLAP_EXP", "GEMM_K_PROLOGUE"]
-    for name, v in zip(names, best[:5]):
-        print(f"{name} = {v:.4g}")
+    print(f"GEMM_EFF = {best[0]:.4g}")
+    print(f"GEMM_MEM_EFF = {best[1]:.4g}")
+    print(f"GEMM_FEED_PER_SM = {best[2]:.4g}e9")
+    print(f"GEMM_OVERLAP_EXP = {best[3]:.4g}")
+    print(f"GEMM_K_PROLOGUE = {best[4]:.4g}")
     print(f"GEMM_LAUNCH = {best[5]:.4g}e-6")
     print(f"GEMM_TAIL = {best[6]:.3g}")
     for g in (FIT_GPU, HELD_OUT):

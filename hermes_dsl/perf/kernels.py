@@ -7,15 +7,19 @@ time of the linear layers of a transformer at serving batch sizes:
 * **tile and wave quantisation**: a GEMM is cut into output tiles of ``tm x tn``; tiles are run
   in *waves* of one tile per SM, so a GEMM needing 109 tiles on a 108-SM A100 takes a second
   wave; a half-empty tile costs as much as a full one.  A partly filled last wave costs a fixed
-  part of a full wave plus the rest in proportion to how full it is (fitted: 0.40 + 0.60 x
+  part of a full wave plus the rest in proportion to how full it is (fitted: 0.15 + 0.85 x
   fill), since its few tiles have DRAM and L2 to themselves;
 * **the ridge**: shapes close to the roofline ridge are neither compute- nor bandwidth-bound,
   the two overlap imperfectly, so their time is a soft maximum ``(tc^p + tm^p)^(1/p)``.
 
 The model takes the best of a small set of tile shapes (what cuBLAS's heuristics try to pick)
-with split-K for GEMMs that have fewer tiles than SMs.  Each tile runs at the per-SM peak times an
-efficiency that falls with small tiles (less data reuse per loaded byte) and pays a fixed
-prologue/epilogue worth ``k_prologue`` extra steps of the K loop.
+with split-K for GEMMs that have fewer tiles than SMs.  Each K step of a ``tm x tn`` tile does
+``2 tm tn`` FLOPs at the per-SM tensor peak (times an issue efficiency) and loads ``tm + tn``
+operand values at a per-SM operand feed rate (bytes/s from L2 and shared memory); the two add, so
+a tile runs at ``eff x per-SM peak / (1 + per-SM peak x operand bytes / feed x (1/tm + 1/tn))``.
+The feed rate is per SM, not per device: a GPU whose SMs have a lower tensor peak (an A40 next
+to an A100) loses less to loading operands and reaches more of its datasheet peak, as measured.
+Each tile also pays a fixed prologue/epilogue worth ``k_prologue`` extra steps of the K loop.
 
 Memory-bound ops (norms, activations, rotary embedding, residual adds, embedding gathers) are
 bounded both by DRAM bandwidth and by a per-SM processing rate: on an A100 an RMSNorm runs at a
@@ -23,7 +27,7 @@ third of the HBM bandwidth because its kernel is limited by its own instruction 
 memory.  Each op kind has its own per-SM byte rate.
 
 All constants below were fitted on the A100-80GB kernel timings of the Vidur profiles only
-(``bench/perf_fit.py`` does the fit, by robust least squares on the log of the time ratio) and
+(``bench/perf_fit.py`` does the fit, on median + P90 of the log of the time ratio) and
 then checked, unchanged, against the A40 timings (``bench/perf_accuracy.py``).  CPUs use no tile
 model: a CPU GEMM is a roofline over all cores with the device's own efficiencies.
 """
@@ -36,23 +40,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from hermes_dsl.ir.hardware import DeviceSpec
+from hermes_dsl.ir.model import DTYPE_BYTES
 
 # --- GEMM constants: fitted on A100 Vidur profiles (bench/perf_fit.py), held out on A40 ---------
-# Efficiency of a large tile at the per-SM tensor peak, before the small-tile penalty.
-GEMM_EFF = 0.7899
+# Issue efficiency of the tensor cores at the per-SM peak, before operand loading.
+GEMM_EFF = 0.8859
 # Fraction of DRAM bandwidth a streaming GEMM (weights read once) reaches.
-GEMM_MEM_EFF = 0.7968
-# Small-tile penalty: efficiency = GEMM_EFF / (1 + GEMM_TILE_PENALTY * (1/tm + 1/tn)).
-GEMM_TILE_PENALTY = 3.903
+GEMM_MEM_EFF = 0.7827
+# Operand feed rate of one SM (B/s), an effective rate of L2 + shared memory into the tensor
+# cores: tile efficiency = GEMM_EFF / (1 + per-SM peak * operand bytes / feed * (1/tm + 1/tn)).
+GEMM_FEED_PER_SM = 402.0e9
 # Exponent of the soft maximum that joins compute and memory time near the ridge.
-GEMM_OVERLAP_EXP = 2.137
+GEMM_OVERLAP_EXP = 2.673
 # Per-tile prologue/epilogue, in equivalent K-loop elements.
-GEMM_K_PROLOGUE = 45.30
+GEMM_K_PROLOGUE = 63.36
 # Launch and synchronisation overhead of one GEMM kernel (s), measured with CUDA events.
-GEMM_LAUNCH = 4.482e-6
+GEMM_LAUNCH = 4.262e-6
 # Cost of a partly filled last wave: ``GEMM_TAIL + (1 - GEMM_TAIL) * filled fraction`` of a full
 # wave (its tiles share DRAM and L2 with fewer others, so they finish sooner than a full wave's).
-GEMM_TAIL = 0.396
+GEMM_TAIL = 0.149
 
 # --- memory-bound op constants: fitted on A100 Vidur profiles, held out on A40 -----------------
 # Launch overhead of one elementwise kernel (s).
@@ -97,7 +103,7 @@ class GemmCalibration:
 
     eff: float = GEMM_EFF
     mem_eff: float = GEMM_MEM_EFF
-    tile_penalty: float = GEMM_TILE_PENALTY
+    feed_per_sm: float = GEMM_FEED_PER_SM
     overlap_exp: float = GEMM_OVERLAP_EXP
     k_prologue: float = GEMM_K_PROLOGUE
     launch: float = GEMM_LAUNCH
@@ -162,8 +168,10 @@ class KernelModel:
             self.ew_rates: dict[str, float] = {}
         else:
             per_sm = self.peak / self.sms
+            # FLOPs per operand byte one SM can do beyond what its feed rate supplies.
+            penalty = per_sm * DTYPE_BYTES.get(dtype, 2.0) / cal.feed_per_sm
             self.tiles = tuple(
-                (tm, tn, per_sm * cal.eff / (1.0 + cal.tile_penalty * (1.0 / tm + 1.0 / tn)))
+                (tm, tn, per_sm * cal.eff / (1.0 + penalty * (1.0 / tm + 1.0 / tn)))
                 for tm, tn in GEMM_TILES
             )
             self.mem_eff = cal.mem_eff
