@@ -138,3 +138,44 @@ def test_prefix_cache_evicts_lru_when_full():
     res2 = simulate(reqs([0, 10, 20], [512, 512, 512], [2, 2, 2], hashes), c2)
     # A whole-prompt hit keeps the last block to recompute: 31 blocks of 16.
     assert res2.clients[0].prefix_hit_tokens == 2 * 31 * 16
+
+
+def test_bulk_block_operations_match_one_by_one():
+    # register_range publishes only keys nobody cached yet (once each, in order); release puts
+    # blocks whose last reference goes into the LRU list tail-first; take evicts oldest first.
+    kv = KVCache(num_blocks=10, block_size=4, prefix_caching=True)
+    kv.take(4)
+    held: list[object] = []
+    kv.register_range(range(100, 104), 0, 4, held)
+    assert held == [100, 101, 102, 103] and kv.cached_blocks() == 4
+    other: list[object] = []
+    kv.take(3)
+    kv.register_range(["a", 102, "a", "b"], 0, 4, other)  # 102 exists, "a" twice
+    assert other == ["a", "b"]
+    assert kv.match(range(100, 106)) == [100, 101, 102, 103]
+    assert kv.match(range(99, 104)) == []
+    kv.acquire([100, 101])
+    assert kv.unreferenced([100, 101, 102]) == 0
+    kv.release(held)  # 102, 103 lose their last reference: LRU gets 103 then 102
+    assert kv.unreferenced(held) == 2 and kv.available == 5
+    kv.give(3)
+    kv.take(kv.available - 1)  # 8 blocks: the 7 plain ones and the oldest cached (103)
+    assert kv.match(range(100, 104)) == [100, 101, 102]
+    kv.release([100, 101])
+    assert kv.unreferenced([100, 101, 102]) == 3
+    kv.acquire([100, 101, 102])  # back from the LRU list
+    assert kv.available == 0 and kv.hit_blocks == 5
+
+
+def test_branch_keys_are_stable_per_job():
+    from hermes_dsl.sim.loop import EventLoop
+    from hermes_dsl.sim.pipeline import Coordinator, Job, StageRT
+
+    c = Coordinator(EventLoop(), [StageRT("g", "generate")], [], branches=2)
+    a, b = Job(0, 0.0, 10, 5), Job(1, 0.0, 10, 5)
+    ka = list(c._branch_keys(a, 10))
+    kb = list(c._branch_keys(b, 10))
+    assert not set(ka) & set(kb)
+    longer = list(c._branch_keys(a, 200))  # a loop back with a longer context
+    assert longer[:10] == ka and len(set(longer)) == 200
+    assert list(c._branch_keys(a, 200)) == longer

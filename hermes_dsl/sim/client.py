@@ -284,13 +284,14 @@ class LLMClient:
 
         # 1. Running decodes, each one token; allocate a block when the last one is full and
         #    preempt from the back of the batch when none is left (vLLM).
-        i = 0
-        while i < len(running):
-            r = running[i]
-            if r.computed < r.target:
-                i += 1
+        #    (A list iterator stops at the current length, so preempting from the back while
+        #    iterating ends the loop as soon as the victim was the next one to visit.)
+        add = decodes.append
+        for r in running:
+            c = r.computed
+            if c < r.target:
                 continue
-            if r.computed >= r.blocks * bs:
+            if c >= r.blocks * bs:
                 while kv.available < 1:
                     victim = running.pop()
                     extra += self._preempt(victim)
@@ -301,9 +302,8 @@ class LLMClient:
                     break
                 kv.take(1)
                 r.blocks += 1
-            decodes.append(r)
-            ctx += r.computed + 1
-            i += 1
+            add(r)
+            ctx += c + 1
         tokens = len(decodes)
 
         # 2. Prefills in progress (chunked prefill only), in admission order.
@@ -401,10 +401,7 @@ class LLMClient:
                             kv.acquire(hits)
                             self.prefix_hit_tokens += hc * bs
                         keys = r.keys
-                        for b in range(hc, len(keys)):
-                            bid = kv.register(keys[b])
-                            if bid is not None:
-                                r.cached.append(bid)
+                        kv.register_range(keys, hc, len(keys), r.cached)
                         r.registered = len(keys)
                     elif hc:
                         kv.acquire(hits)
@@ -569,11 +566,8 @@ class LLMClient:
                     upto = min(r.computed, r.prompt) // kv.block_size
                     if upto > len(r.keys):
                         upto = len(r.keys)
-                    for b in range(r.registered, upto):
-                        bid = kv.register(r.keys[b])
-                        if bid is not None:
-                            r.cached.append(bid)
                     if upto > r.registered:
+                        kv.register_range(r.keys, r.registered, upto, r.cached)
                         r.registered = upto
                 if r.computed == r.target:
                     r.generated += 1

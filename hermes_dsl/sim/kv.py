@@ -4,7 +4,9 @@ Why counts and not block ids: without prefix caching every free block is as good
 so the manager keeps one integer.  With prefix caching only the blocks that hold a published
 prompt prefix need an identity (their key, their reference count, their place in the LRU list);
 blocks holding private tokens stay anonymous counts.  A request holds ``blocks`` blocks in
-total, ``cached`` of them being shared ids.
+total, ``cached`` of them being shared.  A shared block is known by its key (no separate id):
+one dict of reference counts and one LRU list, updated in bulk, since a long prompt publishes
+hundreds of blocks at once.
 
 vLLM behaviour reproduced here:
 - admission of a waiting request needs its blocks plus a *watermark* (a fraction of the cache
@@ -16,10 +18,15 @@ vLLM behaviour reproduced here:
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
+from itertools import islice
 
 __all__ = ["KVCache", "prefix_block_keys"]
+
+# Reference counts move in bulk through C-level maps (a prompt can hold thousands of blocks).
+_PLUS_ONE = (1).__add__
+_MINUS_ONE = (-1).__add__
 
 
 class KVCache:
@@ -30,10 +37,7 @@ class KVCache:
     """
 
     __slots__ = (
-        "_id_key",
-        "_key_id",
         "_lru",
-        "_next_id",
         "_plain_free",
         "_ref",
         "available",
@@ -70,11 +74,8 @@ class KVCache:
         self.peak_used = 0
         self.hit_blocks = 0
         self._plain_free = self.num_blocks
-        self._key_id: dict[object, int] = {}
-        self._id_key: dict[int, object] = {}
-        self._ref: dict[int, int] = {}
-        self._lru: OrderedDict[int, None] = OrderedDict()
-        self._next_id = 0
+        self._ref: dict[object, int] = {}  # key of each cached block -> references
+        self._lru: OrderedDict[object, None] = OrderedDict()  # unreferenced ones, oldest first
 
     @classmethod
     def from_memory(
@@ -117,13 +118,9 @@ class KVCache:
             n -= self._plain_free
             self._plain_free = 0
             lru = self._lru
-            key_id = self._key_id
-            id_key = self._id_key
-            ref = self._ref
-            for _ in range(n):
-                bid, _ = lru.popitem(last=False)
-                del key_id[id_key.pop(bid)]
-                del ref[bid]
+            gone = list(islice(lru, n))
+            deque(map(lru.__delitem__, gone), 0)
+            deque(map(self._ref.__delitem__, gone), 0)
         used = self.num_blocks - self.available
         if used > self.peak_used:
             self.peak_used = used
@@ -134,67 +131,91 @@ class KVCache:
         self._plain_free += n
 
     # -- shared prefix blocks ---------------------------------------------------------------
-    def match(self, keys: Sequence[object]) -> list[int]:
-        """Ids of the cached blocks holding the longest cached prefix of ``keys``."""
-        key_id = self._key_id
-        hits: list[int] = []
-        for k in keys:
-            bid = key_id.get(k)
-            if bid is None:
-                break
-            hits.append(bid)
-        return hits
-
-    def unreferenced(self, ids: Sequence[int]) -> int:
-        """How many of ``ids`` nobody references (taking them reduces ``available``)."""
+    # A shared block is named by its key: ``match`` returns keys, which ``acquire`` and
+    # ``release`` take back.
+    def match(self, keys: Sequence[object]) -> list[object]:
+        """The cached blocks holding the longest cached prefix of ``keys``."""
         ref = self._ref
-        return sum(1 for b in ids if ref[b] == 0)
+        if not keys or keys[0] not in ref:
+            return []
+        present = list(map(ref.__contains__, keys))
+        if False in present:
+            return list(keys[: present.index(False)])
+        return list(keys)
 
-    def acquire(self, ids: Sequence[int]) -> None:
+    def unreferenced(self, blocks: Sequence[object]) -> int:
+        """How many of ``blocks`` nobody references (taking them reduces ``available``)."""
+        return list(map(self._ref.__getitem__, blocks)).count(0)
+
+    def acquire(self, blocks: Sequence[object]) -> None:
         ref = self._ref
-        lru = self._lru
-        for b in ids:
-            if ref[b] == 0:
-                del lru[b]
-                self.available -= 1
-            ref[b] += 1
-        self.hit_blocks += len(ids)
+        counts = list(map(ref.__getitem__, blocks))
+        zeros = counts.count(0)
+        if zeros:
+            lru = self._lru
+            if zeros == len(counts):
+                deque(map(lru.__delitem__, blocks), 0)
+            else:
+                for b, c in zip(blocks, counts, strict=True):
+                    if c == 0:
+                        del lru[b]
+            self.available -= zeros
+        ref.update(zip(blocks, map(_PLUS_ONE, counts)))
+        self.hit_blocks += len(blocks)
         used = self.num_blocks - self.available
         if used > self.peak_used:
             self.peak_used = used
 
-    def release(self, ids: Sequence[int]) -> None:
-        """Drop one reference to each id; unreferenced blocks stay cached, newest last in LRU.
+    def release(self, blocks: Sequence[object]) -> None:
+        """Drop one reference to each block; unreferenced ones stay cached, newest last in LRU.
 
         Released tail-first (as vLLM does) so a prompt's deepest blocks are evicted before its
         shared head.
         """
         ref = self._ref
-        lru = self._lru
-        for b in reversed(ids):
-            r = ref[b] - 1
-            ref[b] = r
-            if r == 0:
-                lru[b] = None
-                self.available += 1
+        counts = list(map(_MINUS_ONE, map(ref.__getitem__, blocks)))
+        ref.update(zip(blocks, counts))
+        zeros = counts.count(0)
+        if zeros:
+            lru = self._lru
+            if zeros == len(counts):
+                for b in reversed(blocks):  # faster than OrderedDict.update
+                    lru[b] = None
+            else:
+                for b, c in zip(reversed(blocks), reversed(counts)):
+                    if c == 0:
+                        lru[b] = None
+            self.available += zeros
 
-    def register(self, key: object) -> int | None:
-        """Publish one of the caller's anonymous blocks under ``key``; its new id, or None.
+    def register(self, key: object) -> object | None:
+        """Publish one of the caller's anonymous blocks under ``key``; the key, or None.
 
         None when the key is already cached (another request computed the same block first):
         the caller's copy stays private.
         """
-        if key in self._key_id:
+        ref = self._ref
+        if key in ref:
             return None
-        bid = self._next_id
-        self._next_id = bid + 1
-        self._key_id[key] = bid
-        self._id_key[bid] = key
-        self._ref[bid] = 1
-        return bid
+        ref[key] = 1
+        return key
+
+    def register_range(self, keys: Sequence[object], lo: int, hi: int, out: list[object]) -> None:
+        """:meth:`register` ``keys[lo:hi]`` in order, appending the published ones to ``out``."""
+        if hi <= lo:
+            return
+        part = keys[lo:hi]
+        ref = self._ref
+        if ref.keys().isdisjoint(part) and (type(part) is range or len(set(part)) == len(part)):
+            ref.update(dict.fromkeys(part, 1))
+            out.extend(part)
+            return
+        for k in part:
+            if k not in ref:
+                ref[k] = 1
+                out.append(k)
 
     def cached_blocks(self) -> int:
-        return len(self._key_id)
+        return len(self._ref)
 
 
 def prefix_block_keys(

@@ -6,12 +6,15 @@ clock or iterates a hash-ordered container, so a run is a pure function of its i
 The loop knows nothing about requests, models or the spec language: anything can schedule a
 callback, which is how clients, arrival sources and (later) coordinators plug in.
 
+The cyclic garbage collector is paused while :meth:`EventLoop.run` runs (see there).
+
 A callback is called as ``callback(now, *args)``; passing the time saves an attribute lookup in
 the hot paths of the clients.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections.abc import Callable
@@ -83,6 +86,11 @@ class EventLoop:
         n = self.events
         reason = StopReason.DRAINED
         self._stopped = False
+        # The runtime's objects in flight hold no reference cycles (reference counting frees
+        # them), while the heap holds many tuples that the cyclic collector would scan over and
+        # over: pausing it while events run halves the wall time of a large pipeline.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             while heap:
                 if self._stopped:
@@ -105,4 +113,6 @@ class EventLoop:
                     reason = StopReason.STOPPED
         finally:
             self.events = n
+            if collecting:
+                gc.enable()
         return reason

@@ -20,8 +20,10 @@ ignored.  Resources keep their flows in insertion-ordered dicts, so every run is
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -30,11 +32,23 @@ from hermes_dsl.sim.loop import EventLoop
 
 __all__ = ["Fabric", "Flow", "Resource"]
 
+_SHARE = attrgetter("share")
+
 
 class Resource:
     """A bandwidth shared by the flows crossing it (B/s)."""
 
-    __slots__ = ("_since", "busy_time", "bytes", "capacity", "flows", "index", "kind", "name")
+    __slots__ = (
+        "_since",
+        "busy_time",
+        "bytes",
+        "capacity",
+        "flows",
+        "index",
+        "kind",
+        "name",
+        "share",
+    )
 
     def __init__(self, name: str, capacity: float, kind: str, index: int) -> None:
         if not capacity > 0:
@@ -47,6 +61,7 @@ class Resource:
         self.bytes = 0.0  # bytes carried (counted when a flow starts moving)
         self.busy_time = 0.0  # time with at least one flow moving
         self._since = 0.0
+        self.share = self.capacity  # capacity / flows, kept up to date as flows come and go
 
 
 class Flow:
@@ -141,9 +156,11 @@ class Fabric:
         f.begin = now
         f.last = now
         for r in f.resources:
-            if not r.flows:
+            flows = r.flows
+            if not flows:
                 r._since = now
-            r.flows[f] = None
+            flows[f] = None
+            r.share = r.capacity / len(flows)
             r.bytes += f.nbytes
         self._retime(now, f.resources)
 
@@ -154,17 +171,30 @@ class Fabric:
             affected = {}
             for r in resources:
                 affected.update(r.flows)
-        schedule = self.loop.schedule
+        # Pushed straight onto the loop's heap (what ``loop.schedule`` does, minus the call):
+        # a busy link re-times hundreds of flows per start or end.
+        loop = self.loop
+        heap = loop._heap
+        seq = loop._seq
+        end = self._end
+        push = heapq.heappush
         for g in affected:
-            if g.rate > 0.0:
-                g.remaining -= g.rate * (now - g.last)
-                if g.remaining < 0.0:
-                    g.remaining = 0.0
+            rate = g.rate
+            rem = g.remaining
+            if rate > 0.0:
+                rem -= rate * (now - g.last)
+                if rem < 0.0:
+                    rem = 0.0
+                g.remaining = rem
             g.last = now
-            rate = min(r.capacity / len(r.flows) for r in g.resources)
+            rs = g.resources
+            rate = rs[0].share if len(rs) == 1 else min(map(_SHARE, rs))
             g.rate = rate
-            g.version += 1
-            schedule(now + g.remaining / rate, self._end, g, g.version)
+            v = g.version + 1
+            g.version = v
+            seq += 1
+            push(heap, (now + rem / rate, seq, end, (g, v)))
+        loop._seq = seq
 
     def _end(self, now: float, f: Flow, version: int) -> None:
         if version != f.version:
@@ -173,8 +203,11 @@ class Fabric:
         f.rate = 0.0
         f.end = now
         for r in f.resources:
-            del r.flows[f]
-            if not r.flows:
+            flows = r.flows
+            del flows[f]
+            if flows:
+                r.share = r.capacity / len(flows)
+            else:
                 r.busy_time += now - r._since
         self._retime(now, f.resources)
         self._log(f)

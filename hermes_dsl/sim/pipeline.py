@@ -134,6 +134,8 @@ class Job:
         "first_token",
         "hash_ids",
         "id",
+        "kbase",
+        "kspan",
         "kv_bytes",
         "kv_client",
         "llm_done",
@@ -171,6 +173,8 @@ class Job:
         self.req: LLMRequest | None = None
         self.kv_bytes = 0.0
         self.kv_client = (-1, -1)
+        self.kbase = -1  # first of the integers keying this job's prompt blocks (-1: none yet)
+        self.kspan = 0
         self.bleft = 0
         self.queue = 0.0
         self.status = IN_FLIGHT
@@ -278,6 +282,7 @@ class Coordinator:
         self.reasons: list[str] = [""]
         self._reason_index: dict[str, int] = {"": 0}
         self.live: dict[int, Job] = {}
+        self._kcounter = 0  # next free integer for jobs' prompt-block keys
 
     # -- set-up ---------------------------------------------------------------------------
     def _first_llm_after(self, s: int) -> int:
@@ -678,7 +683,7 @@ class Coordinator:
             c = st.clients[ci]
             bs = c.kv.block_size
             r.hash_ids = ()
-            r.keys = [("branch", job.id, b) for b in range(context // bs)]
+            r.keys = self._branch_keys(job, context // bs)
         if job.rag and job.src_dev and self.path is not None and dst:
             links, latency = self.path(job.src_dev, dst[0])
             nbytes = job.rag * TEXT_BYTES_PER_TOKEN
@@ -737,7 +742,7 @@ class Coordinator:
         client = self.stages[s].clients[ci]
         if self.branches > 1 and client.kv.prefix_caching:
             bs = client.kv.block_size
-            r.keys = [("branch", job.id, b) for b in range(r.prompt // bs)]
+            r.keys = self._branch_keys(job, r.prompt // bs)
         self._llm_submit(now, r, s, ci)
         if self.branches > 1:
             for _ in range(self.branches - 1):
@@ -752,6 +757,25 @@ class Coordinator:
         b.enq = b.ready = now
         self._count_in(s, ci, b)
         self.stages[s].clients[ci].submit(now, b)
+
+    def _branch_keys(self, job: Job, blocks: int) -> Sequence[object]:
+        """Prefix keys of a job's prompt blocks, shared by its parallel reasoning branches.
+
+        Block ``b`` of a job is always the same key, on every client and every visit (a loop
+        back to a client finds the blocks it left there).  Each job reserves a run of integers
+        the first time (twice its blocks; blocks past the run are ``(job id, b)`` tuples), so a
+        cache holds nearly consecutive integers: cheap to hash, no collisions, and a range of
+        them costs nothing to build.
+        """
+        base = job.kbase
+        if base < 0:
+            base = job.kbase = self._kcounter
+            job.kspan = 2 * blocks + 64
+            self._kcounter += job.kspan
+        if blocks <= job.kspan:
+            return range(base, base + blocks)
+        span = job.kspan
+        return [*range(base, base + span), *(("branch", job.id, b) for b in range(span, blocks))]
 
     def _reserve(self, s: int, ci: int, qt: int, tl: int) -> None:
         """Count a request in a client's load as soon as it is routed there."""

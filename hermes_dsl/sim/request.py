@@ -19,6 +19,7 @@ Token accounting (one LLM stage):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 __all__ = ["Request"]
 
@@ -70,7 +71,7 @@ class Request:
         self.generated = 0
         self.blocks = 0  # KV blocks held on the current client (plain + prefix-cached)
         self.cached: list[int] | None = None  # ids of prefix-cached blocks held, in order
-        self.keys: list[object] | None = None  # prefix keys of the prompt's full blocks
+        self.keys: Sequence[object] | None = None  # prefix keys of the prompt's full blocks
         self.registered = 0  # prompt blocks already published to the prefix cache
         self.swapped_blocks = 0
         self.state = WAITING
