@@ -8,6 +8,13 @@ callback, which is how clients, arrival sources and (later) coordinators plug in
 
 The cyclic garbage collector is paused while :meth:`EventLoop.run` runs (see there).
 
+An event can also take a place in the order reserved earlier (:meth:`EventLoop.reserve`, then
+:meth:`EventLoop.schedule_reserved`) and be cancelled (:meth:`EventLoop.cancel`).  That is for
+a component that keeps its own agenda and shows the loop only its earliest entry (the fabric's
+next transfer end): the entry runs exactly where it would have run had it been scheduled when
+its place was reserved.  A cancelled event stays in the heap until its time, but it neither
+runs, nor counts as an event, nor bounds :meth:`EventLoop.peek_time`.
+
 A callback is called as ``callback(now, *args)``; passing the time saves an attribute lookup in
 the hot paths of the clients.
 """
@@ -39,7 +46,7 @@ class EventLoop:
     max_events: stop after this many events.
     """
 
-    __slots__ = ("_heap", "_seq", "_stopped", "events", "horizon", "max_events", "now")
+    __slots__ = ("_dead", "_heap", "_seq", "_stopped", "events", "horizon", "max_events", "now")
 
     def __init__(self, *, horizon: float | None = None, max_events: int | None = None) -> None:
         if horizon is not None and not horizon >= 0.0:
@@ -53,6 +60,7 @@ class EventLoop:
         self._heap: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
         self._seq = 0
         self._stopped = False
+        self._dead: set[int] = set()  # seqs of cancelled events still in the heap
 
     def schedule(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(time, *args)`` at simulated ``time`` (never earlier than now)."""
@@ -61,17 +69,45 @@ class EventLoop:
         self._seq += 1
         heapq.heappush(self._heap, (time, self._seq, callback, args))
 
+    def reserve(self) -> int:
+        """A place in the order of events, as if an event were scheduled now (see the module)."""
+        self._seq += 1
+        return self._seq
+
+    def schedule_reserved(
+        self, time: float, seq: int, callback: Callable[..., Any], *args: Any
+    ) -> None:
+        """Run ``callback(time, *args)`` at ``time``, ordered among equal times by ``seq``.
+
+        ``seq`` comes from :meth:`reserve` and is used by one event at a time.  Scheduling a
+        cancelled event again (same ``seq``, time and callback) revives it.
+        """
+        dead = self._dead
+        if seq in dead:
+            dead.remove(seq)
+            return
+        if time < self.now:
+            raise ValueError(f"cannot schedule an event at t={time!r} s before now={self.now!r} s")
+        heapq.heappush(self._heap, (time, seq, callback, args))
+
+    def cancel(self, seq: int) -> None:
+        """Drop the pending event scheduled with ``seq`` by :meth:`schedule_reserved`."""
+        self._dead.add(seq)
+
     def peek_time(self) -> float:
         """Time of the next event, capped at the horizon (inf when nothing is pending).
 
         Clients use this to know how far they may fast-forward without missing anything.
         """
         heap = self._heap
+        dead = self._dead
+        while heap and heap[0][1] in dead:
+            dead.remove(heapq.heappop(heap)[1])
         t = heap[0][0] if heap else math.inf
         return t if t < self.horizon else self.horizon
 
     def pending(self) -> int:
-        return len(self._heap)
+        return len(self._heap) - len(self._dead)
 
     def stop(self) -> None:
         """Ask :meth:`run` to return before the next event."""
@@ -80,6 +116,7 @@ class EventLoop:
     def run(self) -> str:
         """Process events until drained, stopped, past the horizon or out of event budget."""
         heap = self._heap
+        dead = self._dead
         pop = heapq.heappop
         horizon = self.horizon
         budget = math.inf if self.max_events is None else self.max_events
@@ -99,9 +136,12 @@ class EventLoop:
                 if n >= budget:
                     reason = StopReason.EVENT_BUDGET
                     break
-                t, _, callback, args = pop(heap)
+                t, seq, callback, args = pop(heap)
+                if seq in dead:
+                    dead.remove(seq)
+                    continue
                 if t > horizon:
-                    heapq.heappush(heap, (t, 0, callback, args))
+                    heapq.heappush(heap, (t, seq, callback, args))
                     self.now = horizon
                     reason = StopReason.HORIZON
                     break

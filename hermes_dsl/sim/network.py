@@ -14,8 +14,16 @@ Why not max-min fairness: equal shares per resource need only the flows on the r
 changed, never a global solve, and differ from max-min only when a flow is bottlenecked
 elsewhere (its unused share is then not handed to the others).
 
-Ends are rescheduled, not cancelled: an event carries the flow's version and a stale one is
-ignored.  Resources keep their flows in insertion-ordered dicts, so every run is deterministic.
+Ends are kept off the event loop: the fabric keeps every moving flow's end on an agenda of its
+own and shows the loop only the earliest, as one event that is cancelled and replaced when a
+re-timing changes which flow ends first or when.  Re-timing a flow takes a place in the loop's
+order (:meth:`EventLoop.reserve`) exactly as scheduling its end would, and that end runs at
+that place, so the order of everything is that of scheduling each end as an event; but the ends
+a re-timing supersedes (a busy link makes hundreds of thousands) never reach the loop: they
+run nothing, count as no event and do not cut the decode stretches clients fast-forward (which
+stop at the next pending event).  On the fabric's own agenda a superseded end is skipped when
+it comes first.  Resources keep their flows in insertion-ordered dicts, so every run is
+deterministic.
 """
 
 from __future__ import annotations
@@ -75,8 +83,8 @@ class Flow:
         "rate",
         "remaining",
         "resources",
+        "seq",
         "start",
-        "version",
     )
 
     def __init__(
@@ -93,7 +101,7 @@ class Flow:
         self.args = args
         self.rate = 0.0
         self.last = 0.0
-        self.version = 0
+        self.seq = 0  # loop order of its current end on the fabric's agenda (0: not moving)
         self.start = 0.0  # when the transfer was asked for
         self.begin = 0.0  # when its bytes started moving (after the fixed delay)
         self.end = float("nan")
@@ -113,6 +121,11 @@ class Fabric:
         self._l_e = array("d")
         self._l_b = array("d")
         self._l_r = array("q")
+        # The agenda: (end, seq, flow) of moving flows; an entry whose seq is no longer its
+        # flow's was superseded by a re-timing and is skipped.  Only the first valid entry is
+        # scheduled on the loop, as the event of seq ``_armed`` (0: none).
+        self._agenda: list[tuple[float, int, Flow]] = []
+        self._armed = 0
 
     def resource(self, key: object, name: str, capacity: float, kind: str = "link") -> Resource:
         """The resource known by ``key``, created on first use."""
@@ -171,12 +184,11 @@ class Fabric:
             affected = {}
             for r in resources:
                 affected.update(r.flows)
-        # Pushed straight onto the loop's heap (what ``loop.schedule`` does, minus the call):
-        # a busy link re-times hundreds of flows per start or end.
+        # Each re-timed end takes the next place in the loop's order (what ``loop.reserve``
+        # does, minus the call): a busy link re-times hundreds of flows per start or end.
         loop = self.loop
-        heap = loop._heap
+        agenda = self._agenda
         seq = loop._seq
-        end = self._end
         push = heapq.heappush
         for g in affected:
             rate = g.rate
@@ -190,15 +202,39 @@ class Fabric:
             rs = g.resources
             rate = rs[0].share if len(rs) == 1 else min(map(_SHARE, rs))
             g.rate = rate
-            v = g.version + 1
-            g.version = v
             seq += 1
-            push(heap, (now + rem / rate, seq, end, (g, v)))
+            g.seq = seq
+            push(agenda, (now + rem / rate, seq, g))
         loop._seq = seq
+        self._arm()
 
-    def _end(self, now: float, f: Flow, version: int) -> None:
-        if version != f.version:
+    def _arm(self) -> None:
+        """Show the loop the first valid end of the agenda, and only that one."""
+        agenda = self._agenda
+        while agenda:
+            top = agenda[0]
+            if top[2].seq == top[1]:
+                break
+            heapq.heappop(agenda)
+        else:
+            if self._armed:
+                self.loop.cancel(self._armed)
+                self._armed = 0
             return
+        t, seq, _ = top
+        armed = self._armed
+        if seq != armed:
+            loop = self.loop
+            if armed:
+                loop.cancel(armed)
+            loop.schedule_reserved(t, seq, self._end)
+            self._armed = seq
+
+    def _end(self, now: float) -> None:
+        _, seq, f = heapq.heappop(self._agenda)
+        assert seq == self._armed == f.seq
+        self._armed = 0
+        f.seq = 0
         f.remaining = 0.0
         f.rate = 0.0
         f.end = now
