@@ -5,7 +5,8 @@
 * per LLM stage, ``len(devices) // (tp * pp)`` :class:`~hermes_dsl.sim.client.LLMClient` s, in
   device order; each prices iterations with :class:`~hermes_dsl.perf.llm.LLMCost` (the device
   of its first GPU, the link joining its devices) and holds a paged KV cache of
-  ``memory x tp x pp x memory_util - weights`` bytes (``memory_util`` 0.9 by default);
+  the KV budget :func:`hermes_dsl.check.fit.kv_fit` computes for ``hermes check --info``
+  (per device: ``memory x memory_util - weights / (tp x pp)``, ``memory_util`` 0.9 by default);
 * per embed / ivfpq / rerank / pre- / post-processing stage, one
   :class:`~hermes_dsl.sim.stages.BatchServer` per device, priced by ``perf.rag``;
 * a ``kv_fetch`` stage's memory tiers, as shared bandwidths of the run's
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hermes_dsl.check.fit import kv_fit
 from hermes_dsl.ir.experiment import Experiment, Program
 from hermes_dsl.ir.hardware import Device, LinkSpec, Memory, Platform
 from hermes_dsl.ir.model import ModelSpec
@@ -64,7 +66,6 @@ __all__ = [
     "run_point",
 ]
 
-DEFAULT_MEMORY_UTIL = 0.9
 DEFAULT_HOST_BANDWIDTH = 25e9  # B/s for swap preemption: a PCIe 4.0 x16 link as delivered
 TRACE_SLICES = 100_000  # iteration / batch slices kept for the Chrome trace, over all clients
 TRACE_FLOWS = 20_000  # transfers kept for the Chrome trace
@@ -340,8 +341,6 @@ def build_llm_clients(
             stage.span,
             "place it on more devices or lower tp / pp",
         )
-    util = float(stage.option("memory_util", DEFAULT_MEMORY_UTIL) or DEFAULT_MEMORY_UTIL)
-    block = int(stage.option("kv_block", 16) or 16)
     preemption = str(stage.option("preemption", "recompute") or "recompute")
     role = {"generate": "both", "prefill": "prefill", "decode": "decode"}[stage.kind]
     policy = _policy(stage, model)
@@ -359,28 +358,29 @@ def build_llm_clients(
             except ValueError as err:
                 raise SimulationError(f"stage `{stage.name}`: {err}", stage.span) from None
             costs[key] = cost
-        usable = dev.memory * per * util
-        free = usable - model.weight_bytes
-        if free <= 0:
+        # The same budget `hermes check --info` reports: per device, KV heads split by tp.
+        fit = kv_fit(stage, model, dev)
+        if not fit.weights_fit:
             raise SimulationError(
                 f"the weights of `{model.name}` ({model.weight_bytes / 1e9:.1f} GB) do not fit "
                 f"a client of stage `{stage.name}` ({per} x {dev.type_name}, "
-                f"{usable / 1e9:.1f} GB usable at memory_util {util:g})",
+                f"{fit.usable * per / 1e9:.1f} GB usable at memory_util {fit.memory_util:g})",
                 stage.span,
                 "raise tp or pp, use a smaller dtype, or larger devices",
             )
         try:
             kv = KVCache.from_memory(
-                capacity_bytes=free,
-                kv_bytes_per_token=kvpt,
-                block_size=block,
+                capacity_bytes=fit.free,
+                kv_bytes_per_token=fit.kv_bytes_per_token,
+                block_size=fit.kv_block,
                 prefix_caching=prefix_caching,
             )
         except ValueError as err:
             raise SimulationError(f"stage `{stage.name}`: {err}", stage.span) from None
         if typical_tokens and kv.num_blocks * kv.block_size < typical_tokens:
             raise SimulationError(
-                f"the KV cache of a `{stage.name}` client holds {kv.num_blocks * block} tokens, "
+                f"the KV cache of a `{stage.name}` client holds "
+                f"{kv.num_blocks * kv.block_size} tokens, "
                 f"less than a typical request needs ({typical_tokens:.0f})",
                 stage.span,
                 "raise tp, memory_util or use a smaller kv_dtype",
