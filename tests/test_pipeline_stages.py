@@ -508,3 +508,20 @@ experiment main { run p with w }
     with pytest.raises(SimulationError, match="does not exist") as err:
         run_point(p3, "main", 0)
     assert err.value.span == p3.workloads[0].arrival.span
+
+
+def test_runtime_kv_cache_is_what_the_checker_reports() -> None:
+    """`hermes check --info` and the simulator agree on every LLM client's KV capacity."""
+    from hermes_dsl.check.fit import kv_fit
+    from hermes_dsl.compiler import check_file
+    from hermes_dsl.sim.assemble import build_llm_clients
+    from tests.conftest import REPO
+
+    program = check_file(REPO / "specs" / "hybrid_batching.hermes").program
+    devices = {d.path: d.spec for d in program.platforms[0].devices}
+    for pipeline in program.pipelines:
+        for stage in pipeline.stages:
+            model = program.model(stage.model)
+            fit = kv_fit(stage, model, devices[stage.devices[0]])
+            for client in build_llm_clients(program, stage):
+                assert client.kv.num_blocks * client.kv.block_size == fit.tokens
