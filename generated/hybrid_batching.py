@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `pod.n[0].g[0]`  specs/hybrid_batching.hermes:19
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,10 +56,10 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `pod.n[0].nv`  specs/hybrid_batching.hermes:20
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `InterNode`
+# link `InterNode`, as `pod.ib`  specs/hybrid_batching.hermes:22
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
 # model `llama70`  specs/hybrid_batching.hermes:12

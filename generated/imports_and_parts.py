@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `lab.fast[0].g[0]`  specs/lib/parts.hermes:12
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# cpu `SapphireRapids_8480`
+# cpu `SapphireRapids_8480`, as `lab.fast[0].c`  specs/lib/parts.hermes:13
 CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     type_name="SapphireRapids_8480",
     kind="cpu",
@@ -69,7 +69,7 @@ CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     vendor="Intel",
 )
 
-# gpu `H100_Capped`
+# gpu `H100_Capped`, as `lab.capped.g[0]`  specs/imports_and_parts.hermes:14
 GPU_H100_CAPPED = DeviceSpec(
     type_name="H100_Capped",
     kind="gpu",
@@ -90,7 +90,7 @@ GPU_H100_CAPPED = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# gpu `nvidia.A100_80GB`
+# gpu `nvidia.A100_80GB`, as `lab.old.g[0]`  specs/imports_and_parts.hermes:16
 GPU_NVIDIA_A100_80GB = DeviceSpec(
     type_name="nvidia.A100_80GB",
     kind="gpu",
@@ -110,16 +110,16 @@ GPU_NVIDIA_A100_80GB = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `lab.fast[0].nv`  specs/lib/parts.hermes:14
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `PCIe5_x16`
+# link `PCIe5_x16`, as `lab.fast[0].pcie`  specs/lib/parts.hermes:15
 LINK_PCIE5_X16 = LinkSpec(type_name="PCIe5_x16", bandwidth=63e9, latency=2e-6, efficiency=0.8)
 
-# link `PCIe4_x16`
+# link `PCIe4_x16`, as `lab.old.pcie`  specs/imports_and_parts.hermes:17
 LINK_PCIE4_X16 = LinkSpec(type_name="PCIe4_x16", bandwidth=31.5e9, latency=2e-6, efficiency=0.8)
 
-# link `IB`
+# link `IB`, as `lab.net`  specs/imports_and_parts.hermes:19
 LINK_IB = LinkSpec(type_name="IB", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
 # model `L8`  stdlib/std/models/llama.hermes:68

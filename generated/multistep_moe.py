@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `MI300X`
+# gpu `MI300X`, as `amd.g[0]`  specs/multistep_moe.hermes:17
 GPU_MI300X = DeviceSpec(
     type_name="MI300X",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_MI300X = DeviceSpec(
     vendor="AMD",
 )
 
-# cpu `SapphireRapids_8480`
+# cpu `SapphireRapids_8480`, as `amd.c`  specs/multistep_moe.hermes:18
 CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     type_name="SapphireRapids_8480",
     kind="cpu",
@@ -69,7 +69,7 @@ CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     vendor="Intel",
 )
 
-# link `InfinityFabric`
+# link `InfinityFabric`, as `amd.xgmi`  specs/multistep_moe.hermes:19
 LINK_INFINITYFABRIC = LinkSpec(
     type_name="InfinityFabric",
     bandwidth=448e9,

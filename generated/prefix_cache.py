@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `box.g[0]`  specs/prefix_cache.hermes:11
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `box.nv`  specs/prefix_cache.hermes:12
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
 # model `Llama3_1_8B`  stdlib/std/models/llama.hermes:68

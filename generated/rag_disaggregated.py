@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `dc.r[0].n[0].g[0]`  specs/rag_disaggregated.hermes:20
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# cpu `Grace`
+# cpu `Grace`, as `dc.r[0].n[0].c`  specs/rag_disaggregated.hermes:21
 CPU_GRACE = DeviceSpec(
     type_name="Grace",
     kind="cpu",
@@ -69,19 +69,19 @@ CPU_GRACE = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `dc.r[0].n[0].nv`  specs/rag_disaggregated.hermes:22
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `HermesCPUGPU`
+# link `HermesCPUGPU`, as `dc.r[0].n[0].host`  specs/rag_disaggregated.hermes:23
 LINK_HERMESCPUGPU = LinkSpec(type_name="HermesCPUGPU", bandwidth=32e9, latency=2e-6, efficiency=0.8)
 
-# link `InterNode`
+# link `InterNode`, as `dc.r[0].ib`  specs/rag_disaggregated.hermes:25
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
-# link `spine`
+# link `spine`, as `dc.spine`  specs/rag_disaggregated.hermes:27
 LINK_SPINE = LinkSpec(type_name="spine", bandwidth=12.5e9, latency=200e-6, efficiency=0.6)
 
-# memory tier `PlatformShared`
+# memory tier `PlatformShared`, as `dc.kv_pool`  specs/rag_disaggregated.hermes:28
 MEMORY_PLATFORMSHARED = MemorySpec(
     type_name="PlatformShared",
     capacity=4e12,

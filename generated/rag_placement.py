@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `server.llm_gpu`  specs/rag_placement.hermes:16
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# gpu `A100_80GB`
+# gpu `A100_80GB`, as `server.embed_gpu`  specs/rag_placement.hermes:17
 GPU_A100_80GB = DeviceSpec(
     type_name="A100_80GB",
     kind="gpu",
@@ -76,7 +76,7 @@ GPU_A100_80GB = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# cpu `Grace`
+# cpu `Grace`, as `server.grace`  specs/rag_placement.hermes:18
 CPU_GRACE = DeviceSpec(
     type_name="Grace",
     kind="cpu",
@@ -89,7 +89,7 @@ CPU_GRACE = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# cpu `SapphireRapids_8480`
+# cpu `SapphireRapids_8480`, as `server.spr`  specs/rag_placement.hermes:19
 CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     type_name="SapphireRapids_8480",
     kind="cpu",
@@ -102,7 +102,7 @@ CPU_SAPPHIRERAPIDS_8480 = DeviceSpec(
     vendor="Intel",
 )
 
-# link `HermesCPUGPU`
+# link `HermesCPUGPU`, as `server.pcie`  specs/rag_placement.hermes:20
 LINK_HERMESCPUGPU = LinkSpec(type_name="HermesCPUGPU", bandwidth=32e9, latency=2e-6, efficiency=0.8)
 
 # model `E5_Base`  stdlib/std/models/embed.hermes:6

@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `cluster.n[0].g[0]`  specs/reasoning_disagg.hermes:15
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,10 +56,10 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `cluster.n[0].nv`  specs/reasoning_disagg.hermes:16
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `InterNode`
+# link `InterNode`, as `cluster.ib`  specs/reasoning_disagg.hermes:18
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
 # model `Llama3_1_70B`  stdlib/std/models/llama.hermes:72

@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `dc.r[0].n[0].g[0]`  specs/remote_kv.hermes:24
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,19 +56,19 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `dc.r[0].n[0].nv`  specs/remote_kv.hermes:25
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `InterNode`
+# link `InterNode`, as `dc.r[0].ib`  specs/remote_kv.hermes:27
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
-# link `InterRack`
+# link `InterRack`, as `dc.spine`  specs/remote_kv.hermes:30
 LINK_INTERRACK = LinkSpec(type_name="InterRack", bandwidth=12.5e9, latency=200e-6, efficiency=0.6)
 
-# memory tier `RackShared`
+# memory tier `RackShared`, as `dc.r[0].rack_pool`  specs/remote_kv.hermes:28
 MEMORY_RACKSHARED = MemorySpec(type_name="RackShared", capacity=32e12, bandwidth=2e9, lookup=100e-6)
 
-# memory tier `PlatformShared`
+# memory tier `PlatformShared`, as `dc.platform_pool`  specs/remote_kv.hermes:31
 MEMORY_PLATFORMSHARED = MemorySpec(
     type_name="PlatformShared",
     capacity=4e12,
@@ -76,7 +76,7 @@ MEMORY_PLATFORMSHARED = MemorySpec(
     lookup=10e-6,
 )
 
-# memory tier `RemoteStorage`
+# memory tier `RemoteStorage`, as `dc.remote`  specs/remote_kv.hermes:32
 MEMORY_REMOTESTORAGE = MemorySpec(
     type_name="RemoteStorage",
     capacity=1e15,

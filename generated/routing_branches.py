@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `mixed.new.g[0]`  specs/routing_branches.hermes:20
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",
@@ -56,7 +56,7 @@ GPU_H100_SXM = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# cpu `Grace`
+# cpu `Grace`, as `mixed.new.c`  specs/routing_branches.hermes:21
 CPU_GRACE = DeviceSpec(
     type_name="Grace",
     kind="cpu",
@@ -69,7 +69,7 @@ CPU_GRACE = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# gpu `A100_80GB`
+# gpu `A100_80GB`, as `mixed.old.g[0]`  specs/routing_branches.hermes:25
 GPU_A100_80GB = DeviceSpec(
     type_name="A100_80GB",
     kind="gpu",
@@ -89,16 +89,16 @@ GPU_A100_80GB = DeviceSpec(
     vendor="NVIDIA",
 )
 
-# link `NVLink4`
+# link `NVLink4`, as `mixed.new.nv`  specs/routing_branches.hermes:22
 LINK_NVLINK4 = LinkSpec(type_name="NVLink4", bandwidth=450e9, latency=2e-6, efficiency=0.65)
 
-# link `NVLink3`
+# link `NVLink3`, as `mixed.old.nv`  specs/routing_branches.hermes:26
 LINK_NVLINK3 = LinkSpec(type_name="NVLink3", bandwidth=300e9, latency=2e-6, efficiency=0.65)
 
-# link `InterNode`
+# link `InterNode`, as `mixed.net`  specs/routing_branches.hermes:28
 LINK_INTERNODE = LinkSpec(type_name="InterNode", bandwidth=50e9, latency=20e-6, efficiency=0.9)
 
-# memory tier `PerClientLPDDR`
+# memory tier `PerClientLPDDR`, as `mixed.lpddr`  specs/routing_branches.hermes:29
 MEMORY_PERCLIENTLPDDR = MemorySpec(
     type_name="PerClientLPDDR",
     capacity=1e12,

@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `H100_SXM`
+# gpu `H100_SXM`, as `box.g`  specs/single_llm.hermes:11
 GPU_H100_SXM = DeviceSpec(
     type_name="H100_SXM",
     kind="gpu",

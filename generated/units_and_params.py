@@ -35,7 +35,7 @@ def at(file: str, line: int, col: int) -> Span:
     return Span(file, 0, 0, line, col, line, col)
 
 
-# gpu `Custom`
+# gpu `Custom`, as `rig.g[0]`  specs/units_and_params.hermes:28
 GPU_CUSTOM = DeviceSpec(
     type_name="Custom",
     kind="gpu",
@@ -47,10 +47,10 @@ GPU_CUSTOM = DeviceSpec(
     idle_power=70.0,
 )
 
-# link `Fabric`
+# link `Fabric`, as `rig.f`  specs/units_and_params.hermes:29
 LINK_FABRIC = LinkSpec(type_name="Fabric", bandwidth=50e9, latency=2e-6, efficiency=0.85)
 
-# memory tier `Staging`
+# memory tier `Staging`, as `rig.buf`  specs/units_and_params.hermes:30
 MEMORY_STAGING = MemorySpec(type_name="Staging", capacity=100e6, bandwidth=50e9, lookup=1e-6)
 
 # model `Tiny`  specs/units_and_params.hermes:25

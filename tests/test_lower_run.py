@@ -187,3 +187,31 @@ def test_python_api(tmp_path) -> None:  # type: ignore[no-untyped-def]
     direct = run_point(program, "main", 3)
     assert direct.metric("ttft.p50") == r.metric("ttft.p50")
     assert SHARED_DATA  # imported for the data-backed cases above
+
+
+def test_generated_module_runs_on_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`python generated/<spec>.py --seed 3` runs without the hermes command."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "generated/units_and_params.py",
+            "--seed",
+            "3",
+            "--quiet",
+            "--no-plots",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["spec"] == "specs/units_and_params.hermes"
+    assert summary["points"][0]["seed"] == 3
+    assert summary["points"][0]["summary"]["completed"] == 500

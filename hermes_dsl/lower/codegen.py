@@ -151,6 +151,10 @@ def _where(span: Span) -> str:
     return f"{portable(span.file)}:{span.line}"
 
 
+def _placed(part: object) -> str:
+    return f"as `{part.path}`  {_where(part.span)}"  # type: ignore[attr-defined]
+
+
 def _comment(text: str) -> str:
     """Comment text: printable ASCII only, so nothing can end the comment line."""
     return re.sub(r"[^\x20-\x7e]", "?", text)
@@ -236,15 +240,16 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
     # datasheets first: every device, link and memory spec, then models
     for pt in points:
         for plat in pt.program.platforms:
+            # datasheets carry no place of their own: name where the first part using one is
             for d in plat.devices:
                 t = d.spec.type_name
-                names.add(d.spec, f"{d.spec.kind}_{t}", f"{d.spec.kind} `{t}`")
+                names.add(d.spec, f"{d.spec.kind}_{t}", f"{d.spec.kind} `{t}`, {_placed(d)}")
             for link in plat.links:
                 t = link.spec.type_name
-                names.add(link.spec, "link_" + t, f"link `{t}`")
+                names.add(link.spec, "link_" + t, f"link `{t}`, {_placed(link)}")
             for mem in plat.memories:
                 t = mem.spec.type_name
-                names.add(mem.spec, "memory_" + t, f"memory tier `{t}`")
+                names.add(mem.spec, "memory_" + t, f"memory tier `{t}`, {_placed(mem)}")
         for m in pt.program.models:
             names.add(m, "model_" + m.name, f"model `{m.name}`  {_where(m.span)}")
     sections: list[tuple[str, object, str]] = []
