@@ -229,18 +229,23 @@ def spec_digest(res: Resolution) -> str:
     return h.hexdigest()
 
 
+_SECTIONS = (
+    ("platforms", "hardware"),
+    ("pipelines", "pipeline"),
+    ("workloads", "workload"),
+    ("experiments", "experiment"),
+)
+
+
 def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
-    spec_name = portable(res.program.file if res.program else str(path))
+    """The module's text: every value a named constant once, then the points that use them."""
+    from hermes_dsl.lower.entry import Point
+
     names = _Names()
-    printer = Printer(
-        names.by_value,
-        span=lambda s: f"at({py_str(portable(s.file))}, {s.line}, {s.col})",
-        keep_span=lambda obj: isinstance(obj, _WITH_SPAN),
-    )
-    # datasheets first: every device, link and memory spec, then models
+    # datasheets and models first; datasheets carry no place of their own, so the comment
+    # names where the first part using one is
     for pt in points:
         for plat in pt.program.platforms:
-            # datasheets carry no place of their own: name where the first part using one is
             for d in plat.devices:
                 t = d.spec.type_name
                 names.add(d.spec, f"{d.spec.kind}_{t}", f"{d.spec.kind} `{t}`, {_placed(d)}")
@@ -252,53 +257,33 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
                 names.add(mem.spec, "memory_" + t, f"memory tier `{t}`, {_placed(mem)}")
         for m in pt.program.models:
             names.add(m, "model_" + m.name, f"model `{m.name}`  {_where(m.span)}")
-    sections: list[tuple[str, object, str]] = []
-    section_names = _Names()
-    section_names.used = set(names.used)
-    program_names = []
+    # then each point's sections, shared between points when equal
     for pt in points:
-        prog = pt.program
-        parts = {}
-        for kind, items in (
-            ("platforms", prog.platforms),
-            ("pipelines", prog.pipelines),
-            ("workloads", prog.workloads),
-            ("experiments", prog.experiments),
-        ):
-            refs = []
-            for item in items:
-                label = {
-                    "platforms": "hardware",
-                    "pipelines": "pipeline",
-                    "workloads": "workload",
-                    "experiments": "experiment",
-                }[kind]
-                hint = f"{label}_{item.name}"  # type: ignore[attr-defined]
-                where = _where(getattr(item, "span", Span("", 0, 0, 0, 0, 0, 0)))
-                refs.append(section_names.add(item, hint, f"{label} `{item.name}`  {where}"))  # type: ignore[attr-defined]
-            parts[kind] = refs
-        program_names.append((pt, parts))
-    sections = section_names.order
-    all_names = {**names.by_value, **section_names.by_value}
-    printer.names = all_names
+        for field, label in _SECTIONS:
+            for item in getattr(pt.program, field):
+                names.add(
+                    item, f"{label}_{item.name}", f"{label} `{item.name}`  {_where(item.span)}"
+                )
+    printer = Printer(
+        dict(names.by_value),
+        span=lambda s: f"at({py_str(portable(s.file))}, {s.line}, {s.col})",
+        keep_span=lambda obj: isinstance(obj, _WITH_SPAN),
+    )
     constants = []
-    for name, value, comment in names.order + sections:
-        del all_names[value]  # print the value itself, not its own name
+    for name, value, comment in names.order:
+        del printer.names[value]  # print the value itself, not its own name
         body = printer.block(value, 0, len(name) + 3)
-        all_names[value] = name
+        printer.names[value] = name
         constants.append({"name": name, "comment": _comment(comment), "body": body})
-    from hermes_dsl.lower.entry import Point
-
-    point_objs = tuple(Point(pt.experiment, pt.params, pt.program) for pt, _ in program_names)
-    points_text = printer.block(point_objs, 0, len("POINTS = "))
-    template = _ENV.get_template("module.py.j2")
-    return template.render(
-        spec=py_str(spec_name),
-        spec_comment=py_str(spec_name),
+    point_objs = tuple(Point(pt.experiment, pt.params, pt.program) for pt in points)
+    spec_name = py_str(portable(res.program.file if res.program else str(path)))
+    return _ENV.get_template("module.py.j2").render(
+        spec=spec_name,
+        spec_comment=spec_name,
         digest=py_str(spec_digest(res)),
         version=py_str(__version__),
         constants=constants,
-        points=points_text,
+        points=printer.block(point_objs, 0, len("POINTS = ")),
         imports=_imports(),
     )
 
