@@ -100,7 +100,9 @@ class Spec:
 
         return write_diagrams(self.check(), Path(out), expand=expand)
 
-    def run(self, seed: int | None = None, experiments: list[str] | None = None) -> Results:
+    def run(
+        self, seed: int | None = None, experiments: list[str] | None = None, workers: int = 1
+    ) -> Results:
         from hermes_dsl.lower.cache import load_module
         from hermes_dsl.lower.entry import run_points, select
 
@@ -109,7 +111,7 @@ class Spec:
             self.compile(target)
             module = load_module(target, f"hermes_generated_{self.path.stem}")
         points = select(module.POINTS, experiments)
-        return Results(points, run_points(points, seed))
+        return Results(points, run_points(points, seed, workers=workers))
 
 
 def load(

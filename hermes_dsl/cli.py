@@ -161,7 +161,14 @@ def compile(spec, params, paths, data, out) -> None:  # type: ignore[no-untyped-
 @click.option("--experiment", "experiments", multiple=True, help="Run only these experiments.")
 @click.option("--quiet", is_flag=True, help="No progress bar or table.")
 @click.option("--no-plots", is_flag=True, help="Skip the plots.")
-def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Run experiment points in this many processes.",
+)
+def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots, workers) -> None:  # type: ignore[no-untyped-def]
     """Compile (cached) and simulate a spec; print the reported metrics and SLO verdicts."""
     from hermes_dsl.lower.cache import compiled_module
 
@@ -188,6 +195,8 @@ def run(spec, params, paths, data, seed, out, experiments, quiet, no_plots) -> N
         argv.append("--quiet")
     if no_plots:
         argv.append("--no-plots")
+    if workers != 1:
+        argv += ["--workers", str(workers)]
     sys.exit(module.main(module.POINTS, module.SPEC, module.SPEC_SHA256, argv))
 
 

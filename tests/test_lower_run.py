@@ -215,3 +215,41 @@ def test_generated_module_runs_on_its_own(tmp_path) -> None:  # type: ignore[no-
     assert summary["spec"] == "specs/units_and_params.hermes"
     assert summary["points"][0]["seed"] == 3
     assert summary["points"][0]["summary"]["completed"] == 500
+
+
+def test_points_in_parallel_give_the_same_results(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        code, _, err = _run_cli(
+            [
+                "run",
+                "specs/reasoning_disagg.hermes",
+                "-p",
+                "requests=30",
+                "--quiet",
+                "--no-plots",
+                "--workers",
+                workers,
+                "--out",
+                str(out),
+            ],
+            monkeypatch,
+            tmp_path,
+        )
+        assert code == 0, err
+        summary = json.loads((out / "summary.json").read_text())
+        outs.append([(p["label"], p["metrics"], p["summary"]) for p in summary["points"]])
+    assert len(outs[0]) == 6
+    assert outs[0] == outs[1]
+
+
+def test_simulation_errors_keep_their_place_across_processes() -> None:
+    import pickle
+
+    from hermes_dsl.sim.assemble import SimulationError
+    from hermes_dsl.source import Span
+
+    err = SimulationError("no room", Span("s.hermes", 0, 0, 3, 5, 3, 9), "raise tp")
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.message, back.span, back.hint) == (err.message, err.span, err.hint)

@@ -77,6 +77,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--experiment", action="append", default=None, help="run only these")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or table")
     ap.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG plots")
+    ap.add_argument(
+        "--workers", type=int, default=1, help="run experiment points in this many processes"
+    )
     return ap.parse_args(argv)
 
 
@@ -90,20 +93,38 @@ def select(points: Sequence[Point], names: list[str] | None) -> list[Point]:
     return [p for p in points if p.experiment in names]
 
 
+def _run_one(point: Point, seed: int | None, callback=None):  # type: ignore[no-untyped-def]
+    from hermes_dsl.sim.assemble import run_point
+
+    exp = next(e for e in point.program.experiments if e.name == point.experiment)
+    run_seed = exp.seed if seed is None else seed
+    return run_point(point.program, point.experiment, run_seed, callback)
+
+
 def run_points(
     points: Sequence[Point],
     seed: int | None = None,
     progress: Callable[[str], Callable[[float, int, int], None] | None] | None = None,
+    workers: int = 1,
 ) -> list[object]:
-    """Simulate each point; returns the runtime's result objects in order."""
-    from hermes_dsl.sim.assemble import run_point
+    """Simulate each point; returns the runtime's result objects in order.
 
-    results = []
-    for point in points:
-        exp = next(e for e in point.program.experiments if e.name == point.experiment)
-        run_seed = exp.seed if seed is None else seed
-        callback = progress(point.label) if progress else None
-        results.append(run_point(point.program, point.experiment, run_seed, callback))
+    With ``workers > 1`` points run in separate processes; each point is deterministic for
+    its seed, so the results are the same as one after another.
+    """
+    if workers <= 1 or len(points) <= 1:
+        return [_run_one(p, seed, progress(p.label) if progress else None) for p in points]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(points))) as pool:
+        futures = [pool.submit(_run_one, p, seed) for p in points]
+        results = []
+        for point, future in zip(points, futures, strict=True):
+            result = future.result()
+            if progress is not None and (done := progress(point.label)) is not None:
+                total = len(result.request_columns()["arrival"])  # type: ignore[attr-defined]
+                done(float(result.summary().get("duration_s") or 0.0), total, total)  # type: ignore[attr-defined]
+            results.append(result)
     return results
 
 
@@ -120,7 +141,7 @@ def main(points: Sequence[Point], spec: str, digest: str, argv: Sequence[str] | 
 
         bar = progress_bars
     try:
-        results = run_points(chosen, args.seed, bar)
+        results = run_points(chosen, args.seed, bar, args.workers)
     except SimulationError as err:
         print(runtime_diagnostic(err.message, err.span, err.hint), file=sys.stderr)
         return 1

@@ -81,6 +81,10 @@ class SimulationError(Exception):
         self.span = span
         self.hint = hint
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # keep the span and hint when the error crosses a process boundary (`--workers`)
+        return (type(self), (self.message, self.span, self.hint))
+
 
 # -- workload ------------------------------------------------------------------------------
 def _lengths(d: Distribution, what: str):  # type: ignore[no-untyped-def]
