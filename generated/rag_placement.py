@@ -188,6 +188,18 @@ HARDWARE_SERVER = Platform(
     memories=(),
 )
 
+# shared by several blocks below
+VALUES = (
+    ("batch", 1),
+    ("centroids", 4000000),
+    ("code_bytes", 64.0),
+    ("dim", 768),
+    ("doc_tokens", 512.0),
+    ("docs", 20),
+    ("points_per_probe", 5000),
+    ("probes", 50),
+)
+
 # pipeline `rag_grace`  specs/rag_placement.hermes:23
 PIPELINE_RAG_GRACE = Pipeline(
     name="rag_grace",
@@ -205,16 +217,7 @@ PIPELINE_RAG_GRACE = Pipeline(
             kind="ivfpq",
             model=None,
             devices=("server.grace",),
-            options=(
-                ("batch", 1),
-                ("centroids", 4000000),
-                ("code_bytes", 64.0),
-                ("dim", 768),
-                ("doc_tokens", 512.0),
-                ("docs", 20),
-                ("points_per_probe", 5000),
-                ("probes", 50),
-            ),
+            options=VALUES,
             span=at("specs/rag_placement.hermes", 25, 3),
         ),
         Stage(
@@ -248,16 +251,7 @@ PIPELINE_RAG_SPR = Pipeline(
             kind="ivfpq",
             model=None,
             devices=("server.spr",),
-            options=(
-                ("batch", 1),
-                ("centroids", 4000000),
-                ("code_bytes", 64.0),
-                ("dim", 768),
-                ("doc_tokens", 512.0),
-                ("docs", 20),
-                ("points_per_probe", 5000),
-                ("probes", 50),
-            ),
+            options=VALUES,
             span=at("specs/rag_placement.hermes", 32, 3),
         ),
         Stage(
@@ -291,16 +285,7 @@ PIPELINE_RAG_BIG_EMBEDDER_GPU = Pipeline(
             kind="ivfpq",
             model=None,
             devices=("server.grace",),
-            options=(
-                ("batch", 1),
-                ("centroids", 4000000),
-                ("code_bytes", 64.0),
-                ("dim", 768),
-                ("doc_tokens", 512.0),
-                ("docs", 20),
-                ("points_per_probe", 5000),
-                ("probes", 50),
-            ),
+            options=VALUES,
             span=at("specs/rag_placement.hermes", 39, 3),
         ),
         Stage(

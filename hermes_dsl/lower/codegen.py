@@ -264,13 +264,14 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
                 names.add(
                     item, f"{label}_{item.name}", f"{label} `{item.name}`  {_where(item.span)}"
                 )
+    order = _hoist_repeats(names)
     printer = Printer(
         dict(names.by_value),
         span=lambda s: f"at({py_str(portable(s.file))}, {s.line}, {s.col})",
         keep_span=lambda obj: isinstance(obj, _WITH_SPAN),
     )
     constants = []
-    for name, value, comment in names.order:
+    for name, value, comment in order:
         del printer.names[value]  # print the value itself, not its own name
         body = printer.block(value, 0, len(name) + 3)
         printer.names[value] = name
@@ -286,6 +287,69 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
         points=printer.block(point_objs, 0, len("POINTS = ")),
         imports=_imports(),
     )
+
+
+HOIST_CHARS = 120  # a repeated value at least this long (printed flat) gets a name
+
+
+def _children(value: object) -> list[object]:
+    if isinstance(value, tuple):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name) for f in dataclasses.fields(value)]
+    return []
+
+
+def _hoist_repeats(names: _Names) -> list[tuple[str, object, str]]:
+    """Name the large values that recur inside the named ones (a stage shared by two sweep
+    points' pipelines, a device list used by several stages), so each is printed once.
+
+    Returns every constant, each after the shared values it uses.
+    """
+    counts: dict[object, int] = {}
+
+    def count(value: object) -> None:
+        for child in _children(value):
+            if not isinstance(child, tuple) and not dataclasses.is_dataclass(child):
+                continue
+            if isinstance(child, Span) or child in names.by_value:
+                continue
+            seen = counts.get(child, 0)
+            counts[child] = seen + 1
+            if not seen:  # inside a repeat, only its first copy is looked into
+                count(child)
+
+    for _, value, _ in names.order:
+        count(value)
+    plain = Printer()
+    shared = {v for v, n in counts.items() if n > 1 and len(plain.flat(v)) >= HOIST_CHARS}
+    order: list[tuple[str, object, str]] = []
+    done: set[object] = set()
+
+    def emit_shared_in(value: object) -> None:
+        for child in _children(value):
+            if child in shared and child not in done:
+                emit_shared_in(child)
+                done.add(child)
+                names.add(child, _hoist_hint(child), "shared by several blocks below")
+                order.append(names.order[-1])
+            elif isinstance(child, tuple) or dataclasses.is_dataclass(child):
+                emit_shared_in(child)
+
+    for entry in list(names.order):
+        if entry[1] in shared:
+            continue
+        emit_shared_in(entry[1])
+        order.append(entry)
+    return order
+
+
+def _hoist_hint(value: object) -> str:
+    if isinstance(value, tuple):
+        paths = value and all(isinstance(v, str) and "." in v for v in value)
+        return "paths" if paths else "values"
+    name = getattr(value, "name", "")
+    return f"{type(value).__name__}_{name}" if name else type(value).__name__
 
 
 def _imports() -> list[str]:
