@@ -55,7 +55,7 @@ def compiled_module(
     target = cache_dir() / f"{spec.stem}-{key}.py"
     if target.is_file():
         return load_module(target), Lowered(target.read_text(), res.diagnostics, res.sources)
-    lowered = lower_file(spec, params, search, data)
+    lowered = lower_file(spec, params, search, data, checked=res)
     if lowered.source is None:
         return None, lowered
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -198,11 +198,13 @@ def lower_file(
     params: dict[str, str] | None = None,
     search: tuple[Path, ...] = (),
     data: tuple[Path, ...] = (),
+    checked: Resolution | None = None,
 ) -> Lowered:
-    """Check a spec and render its generated module; diagnostics when it does not check."""
+    """Check a spec (unless ``checked`` is its result already) and render its generated
+    module; diagnostics when it does not check."""
     path = Path(path)
     params = params or {}
-    res = check_file(path, params, search, data)
+    res = checked if checked is not None else check_file(path, params, search, data)
     if not res.ok:
         return Lowered(None, res.diagnostics, res.sources)
     points, problems = expand_points(path, res, params, search, data)
