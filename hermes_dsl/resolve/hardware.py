@@ -47,8 +47,9 @@ class PlatformBuilder:
         self.memories: list[Memory] = []
         self._spec_of: dict[str, object] = {}
 
-    def build(self, decl: ast.Decl, module: LoadedModule, platforms: dict[str, Inst]) -> Inst:
-        root = Inst("hardware", decl.name, decl, module, None)
+    def build(self, decl: ast.Decl, module: LoadedModule) -> Inst:
+        """Instances of a `hardware` block, or of a group template checked on its own."""
+        root = Inst(decl.kind, decl.name, decl, module, None)
         self._fill(root, base_chain(self.ctx, decl, module))
         return root
 

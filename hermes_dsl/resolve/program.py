@@ -205,7 +205,7 @@ class Resolver:
             if d.kind == "hardware":
                 builder = PlatformBuilder(self.ctx)
                 try:
-                    root = builder.build(d, self.root, self.platforms)
+                    root = builder.build(d, self.root)
                 except Invalid:
                     continue
                 self.platforms[d.name] = root
@@ -336,14 +336,12 @@ class Resolver:
     # ------------------------------------------------------------------------------ parts
     def _template(self, d: ast.Decl) -> None:
         """Check a part template even when no platform uses it (stdlib files, libraries)."""
-        from hermes_dsl.resolve.parts import base_chain, part_spec
+        from hermes_dsl.resolve.parts import part_spec
 
         if d.kind in GROUP_KINDS:
             builder = PlatformBuilder(self.ctx)
             try:
-                root = Inst(d.kind, d.name, d, self.root, None)
-                chain = base_chain(self.ctx, d, self.root)
-                builder._fill(root, chain)
+                builder.build(d, self.root)
                 builder.finish({})
             except Invalid:
                 pass
