@@ -1,16 +1,20 @@
 """Fit the kernel-model constants of hermes_dsl/perf/kernels.py on ONE GPU's Vidur profiles.
 
-Run ``python bench/perf_fit.py`` (needs scipy, a bench-only dependency).  It fits the GEMM
-constants (issue efficiency, memory efficiency, per-SM operand feed rate, overlap exponent, K
-prologue, launch, tail-wave cost) on the A100 timings of the four linear operators, minimising
-median + P90 of ``|log(predicted / measured)|`` with Powell's method (the model is piecewise
-constant in its tile counts, so gradient fits stall), then the per-SM byte rates of the
-memory-bound ops by robust least squares, and prints them with the errors on the A100 (fitted)
-and the A40 (held out).  The printed values are pasted into kernels.py.
+Run ``python bench/perf_fit.py`` (needs scipy, a bench-only dependency).  ``--gpu a40`` fits on
+the A40 instead and checks on the A100: not how the constants are made, but it shows the best
+the model's form can do on a GPU when fitted on that very GPU (see bench/perf_limits.py).
+
+It fits the GEMM constants (issue efficiency, memory efficiency, per-SM operand feed rate,
+overlap exponent, K prologue, launch, tail-wave cost) on the A100 timings of the four linear
+operators, minimising median + P90 of ``|log(predicted / measured)|`` with Powell's method (the
+model is piecewise constant in its tile counts, so gradient fits stall), then the per-SM byte
+rates of the memory-bound ops by robust least squares, and prints them with the errors on the
+A100 (fitted) and the A40 (held out).  The printed values are pasted into kernels.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 
@@ -19,8 +23,8 @@ from perf_common import DEVICES, GEMM_OPS, OTHER_OPS, VIDUR, vidur_dataset
 
 from hermes_dsl.perf.kernels import DEFAULT_CALIBRATION, KernelModel
 
-FIT_GPU = "a100"
-HELD_OUT = "a40"
+FIT_GPU = "a100"  # the GPU the constants in kernels.py come from
+GPUS = ("a100", "a40")
 EW_KIND = {
     "mlp_act": "act",
     "input_norm": "norm",
@@ -63,7 +67,11 @@ def gemm_residuals(params: np.ndarray, groups: list, gpu: str) -> np.ndarray:
     return np.concatenate(out)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gpu", choices=GPUS, default=FIT_GPU, help="GPU whose timings are fitted")
+    fit_gpu = ap.parse_args(argv).gpu
+    held_out = next(g for g in GPUS if g != fit_gpu)
     try:
         from scipy.optimize import least_squares, minimize
     except ImportError:
@@ -72,7 +80,7 @@ def main() -> int:
     if not VIDUR.exists():
         print(f"data folder missing: {VIDUR}")
         return 1
-    data = {g: vidur_dataset(g) for g in (FIT_GPU, HELD_OUT)}
+    data = {g: vidur_dataset(g) for g in (fit_gpu, held_out)}
     groups = {g: gemm_groups(data[g], g) for g in data}
     c = DEFAULT_CALIBRATION
     x0 = [c.eff, c.mem_eff, c.feed_per_sm / 1e9, c.overlap_exp, c.k_prologue]
@@ -81,7 +89,7 @@ def main() -> int:
     hi = np.array([1.2, 1.2, 1e5, 20.0, 2000.0, 30.0, 1.0])
 
     def objective(x: np.ndarray) -> float:
-        r = np.abs(gemm_residuals(np.clip(x, lo, hi), groups[FIT_GPU], FIT_GPU))
+        r = np.abs(gemm_residuals(np.clip(x, lo, hi), groups[fit_gpu], fit_gpu))
         return float(np.median(r) + np.percentile(r, 90))
 
     res = minimize(
@@ -96,7 +104,7 @@ def main() -> int:
     print(f"GEMM_K_PROLOGUE = {best[4]:.4g}")
     print(f"GEMM_LAUNCH = {best[5]:.4g}e-6")
     print(f"GEMM_TAIL = {best[6]:.3g}")
-    for g in (FIT_GPU, HELD_OUT):
+    for g in (fit_gpu, held_out):
         r = np.abs(np.exp(gemm_residuals(best, groups[g], g)) - 1)
         print(
             f"  GEMM {g}: median {np.median(r) * 100:.1f}%  P90 {np.percentile(r, 90) * 100:.1f}%"
@@ -128,12 +136,12 @@ def main() -> int:
     rates0 = dict(c.ew_rates)
     e0 = [c.ew_launch * 1e6] + [rates0[k] / 1e9 for k in kinds]
     efit = least_squares(
-        ew_res, e0, args=(FIT_GPU,), bounds=(0, np.inf), loss="soft_l1", f_scale=0.05
+        ew_res, e0, args=(fit_gpu,), bounds=(0, np.inf), loss="soft_l1", f_scale=0.05
     )
     print(f"EW_LAUNCH = {efit.x[0]:.3g}e-6")
     for i, k in enumerate(kinds):
         print(f'    "{k}": {efit.x[1 + i]:.3g}e9,')
-    for g in (FIT_GPU, HELD_OUT):
+    for g in (fit_gpu, held_out):
         r = np.abs(np.exp(ew_res(efit.x, g)) - 1)
         med, p90 = np.median(r) * 100, np.percentile(r, 90) * 100
         print(f"  memory-bound {g}: median {med:.1f}%  P90 {p90:.1f}%")
