@@ -97,6 +97,12 @@ goodput, throughput, energy, utilization, or a stage's latency as `stage.NAME.p9
 A workload reads a trace file that is not beside the spec nor in a `--data` folder or
 $HERMES_DATA. The spec checks, but running it needs the file.""",
     ),
+    "W0215": (
+        "profile file not found",
+        """
+A `profile` names a file of measured timings that is not beside the spec nor in a `--data`
+folder or $HERMES_DATA. The spec checks, but running it needs the file.""",
+    ),
     "E0301": (
         "unknown unit",
         """
@@ -145,6 +151,29 @@ flop_rate, rate (requests/s), token_rate, tokens, requests, power, energy.""",
     "E0310": ("bad command-line value", "A `-p NAME=VALUE` value could not be read."),
     "E0311": ("incompatible units in arithmetic", "`+` and `-` need the same unit on both sides."),
     "E0312": ("wrong arguments", "A call has too many, unknown, repeated or missing arguments."),
+    "E0313": (
+        "unusable profile file",
+        """
+A `profile` file could not be read. A profile is a CSV file in one of two formats, told apart
+by its header line (or named with `format = vidur` / `format = table`):
+
+* a Vidur `mlp.csv`: `num_tokens`, `num_tensor_parallel_workers`, the model shape (`n_head`,
+  `n_kv_head`, `n_embd`, `n_expanded_embd`, `vocab_size`, `use_gated_mlp`) and
+  `time_stats.<operator>.median` in milliseconds;
+* a table: the header `operator,tokens,batch,tp,seconds` and one row per measured kernel of one
+  layer, e.g. `qkv_proj,512,1,1,0.000118`.
+
+The message names the line that could not be used.""",
+    ),
+    "E0314": (
+        "profile of another model",
+        """
+A Vidur profile records the shape of the model it was measured on; the `model` of the
+`profile` has another hidden size, head count, KV head count, MLP width or MLP kind, so the
+timings do not describe it.
+
+    profile p { device = A100_80GB; model = Llama2_7B; data = "llama-2-7b/mlp.csv" }""",
+    ),
     "E0401": (
         "declaration in the wrong place",
         """
@@ -251,6 +280,14 @@ one fabric: a single link that names all of them (a node's NVLink).  Clients tak
 in order, so with 8 GPUs per node `tp = 8` on `dc.n[*].g` is fine but `tp = 8` on
 `dc.n[0].g[4..8], dc.n[1].g[0..4]` puts one group across two nodes.""",
     ),
+    "E0422": (
+        "tensor-parallel degree not profiled",
+        """
+An LLM stage runs a model on a device that a `profile` covers, at a `tp` the profile has no
+measurements for. Kernel times at one tp do not carry over to another (each device holds a
+different share of every layer), so either profile that tp or change the stage's `tp` to
+one the hint lists.""",
+    ),
     "W0410": (
         "stages not joined by a link",
         """
@@ -287,6 +324,13 @@ read from it: `memory pool : RackShared shared_by n[*]`.""",
 A `kv_fetch` tier must be reachable from the devices of the LLM stage that receives the
 KV cache: the memory's `shared_by` must name those devices or a group around them.  A
 rack's memory shared by that rack's nodes is out of reach of the other racks.""",
+    ),
+    "W0415": (
+        "profile used by no stage",
+        """
+A `profile` applies to the clients of LLM stages that run its `model` on its `device`: the
+same model name and a device with the same datasheet (a part that overrides a field of the
+profiled one is another device). No stage does, so the timings are never used.""",
     ),
     "E0501": (
         "simulation failed",

@@ -18,7 +18,7 @@ from hermes_dsl.sim.assemble import run_point
 from tests.conftest import REPO, SHARED_DATA, require_shared_data
 
 SPECS = sorted((REPO / "specs").glob("*.hermes"))
-NEEDS_DATA = {"trace_replay", "prefix_cache"}
+NEEDS_DATA = {"trace_replay", "prefix_cache", "measured_profile"}
 SMALL = {"requests": "40"}
 
 

@@ -18,12 +18,12 @@ def test_checks_clean(path: Path) -> None:
     res = check_file(path)
     errors = [d for d in res.diagnostics if d.is_error]
     assert not errors, render_text(errors, res.sources)
-    # the only warnings an example may have: a trace file absent on this machine
-    assert {d.code for d in res.diagnostics} <= {"W0214"}
+    # the only warnings an example may have: a trace or profile file absent on this machine
+    assert {d.code for d in res.diagnostics} <= {"W0214", "W0215"}
 
 
-def test_trace_specs_are_clean_with_the_data(shared_data: Path) -> None:
-    for name in ("trace_replay", "prefix_cache"):
+def test_data_specs_are_clean_with_the_data(shared_data: Path) -> None:
+    for name in ("trace_replay", "prefix_cache", "measured_profile"):
         res = check_file(REPO / "specs" / f"{name}.hermes", data_paths=(shared_data,))
         assert res.ok and not res.diagnostics, render_text(res.diagnostics, res.sources)
 

@@ -163,6 +163,41 @@ class _Checker:
                 self.connectivity(pipeline, g)
         for topo in self.graphs.topologies.values():
             self.hardware(topo)
+        self.profiles()
+
+    # ------------------------------------------------------------------------------ profiles
+    def profiles(self) -> None:
+        """Every profile is used by some LLM stage, and has measurements at that stage's tp."""
+        used: set[str] = set()
+        for pipeline in self.program.pipelines:
+            for s in pipeline.stages:
+                if s.kind not in LLM_STAGES or s.model is None:
+                    continue
+                specs = {self.devices[d].spec for d in s.devices if d in self.devices}
+                for spec in sorted(specs, key=lambda d: d.type_name):
+                    prof = self.program.profile_for(spec, s.model)
+                    if prof is None:
+                        continue
+                    used.add(prof.name)
+                    if prof.tps and s.tp not in prof.tps:
+                        self.error(
+                            "E0422",
+                            f"stage `{s.name}` runs at tp = {s.tp}, but profile `{prof.name}` "
+                            f"has no measurements at tp = {s.tp}",
+                            s.span,
+                            hint="measured at tp = " + ", ".join(map(str, prof.tps)),
+                            notes=(Note("the profile is declared here", prof.span),),
+                        )
+        for prof in self.program.profiles:
+            if prof.name not in used:
+                self.error(
+                    "W0415",
+                    f"profile `{prof.name}` is used by no stage: no LLM stage runs "
+                    f"`{prof.model}` on `{prof.device.type_name}` devices",
+                    prof.span,
+                    hint="a profile applies to LLM stages whose model and device (same "
+                    "datasheet) are the profile's",
+                )
 
     # ------------------------------------------------------------------------------ dataflow
     def dataflow(self, pipeline: Pipeline, g: Flow) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hermes_dsl.ir.hardware import Platform
+from hermes_dsl.ir.hardware import DeviceSpec, Platform
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import Pipeline
+from hermes_dsl.ir.profile import Profile
 from hermes_dsl.ir.workload import Workload
 from hermes_dsl.source import NO_SPAN, Span
 from hermes_dsl.units import ENERGY, NONE, REQ_RATE, TIME, Dim
@@ -74,6 +75,7 @@ class Program:
     pipelines: tuple[Pipeline, ...]
     workloads: tuple[Workload, ...]
     experiments: tuple[Experiment, ...]
+    profiles: tuple[Profile, ...] = ()
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
@@ -83,3 +85,7 @@ class Program:
 
     def workload(self, name: str) -> Workload:
         return next(w for w in self.workloads if w.name == name)
+
+    def profile_for(self, device: DeviceSpec, model: str) -> Profile | None:
+        """The measured profile LLM clients of ``model`` on ``device`` use, if the spec has one."""
+        return next((p for p in self.profiles if p.covers(device, model)), None)

@@ -25,6 +25,7 @@ from hermes_dsl.diagnostics import Diagnostic
 from hermes_dsl.ir.experiment import Program
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import Pipeline, Route, Stage
+from hermes_dsl.ir.profile import Profile
 from hermes_dsl.ir.workload import Distribution, Workload
 from hermes_dsl.lower.literal import DataPath, Printer, py_str
 from hermes_dsl.resolve.loader import STDLIB
@@ -44,7 +45,7 @@ _ENV = jinja2.Environment(
 )
 
 # IR objects whose place in the spec is kept, so the runtime can report errors there.
-_WITH_SPAN = (Stage, Pipeline, Workload, Distribution, Route, ModelSpec)
+_WITH_SPAN = (Stage, Pipeline, Workload, Distribution, Route, ModelSpec, Profile)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ def _data_relative(path: str, roots: list[Path]) -> DataPath | str:
 
 
 def _portable_program(prog: Program, roots: list[Path]) -> Program:
-    """Trace files found in data folders are located again at run time, not baked in."""
+    """Trace and profile files found in data folders are located again at run time, not baked
+    in."""
 
     def fix(d: Distribution | None) -> Distribution | None:
         if d is None or not d.path:
@@ -190,7 +192,13 @@ def _portable_program(prog: Program, roots: list[Path]) -> Program:
         )
         for w in prog.workloads
     )
-    return dataclasses.replace(prog, workloads=workloads, file=portable(prog.file))
+    profiles = tuple(
+        dataclasses.replace(p, path=_data_relative(p.path, roots))  # type: ignore[arg-type]
+        for p in prog.profiles
+    )
+    return dataclasses.replace(
+        prog, workloads=workloads, profiles=profiles, file=portable(prog.file)
+    )
 
 
 def lower_file(
@@ -233,6 +241,7 @@ def spec_digest(res: Resolution) -> str:
 
 _SECTIONS = (
     ("platforms", "hardware"),
+    ("profiles", "profile"),
     ("pipelines", "pipeline"),
     ("workloads", "workload"),
     ("experiments", "experiment"),
@@ -287,7 +296,7 @@ def render(path: Path, res: Resolution, points: list[PointSpec]) -> str:
         version=py_str(__version__),
         constants=constants,
         points=printer.block(point_objs, 0, len("POINTS = ")),
-        imports=_imports(),
+        imports=_imports(profiles=any(pt.program.profiles for pt in points)),
     )
 
 
@@ -354,7 +363,7 @@ def _hoist_hint(value: object) -> str:
     return f"{type(value).__name__}_{name}" if name else type(value).__name__
 
 
-def _imports() -> list[str]:
+def _imports(profiles: bool) -> list[str]:
     """The IR classes a module needs, one import per IR module, wrapped like a formatter."""
     groups = (
         (
@@ -371,12 +380,15 @@ def _imports() -> list[str]:
             ),
         ),
         ("model", ("ModelSpec",)),
+        ("profile", ("Profile",)),
         ("pipeline", ("Batching", "Edge", "Pipeline", "Route", "Stage")),
         ("workload", ("Distribution", "Reasoning", "Workload")),
         ("experiment", ("Experiment", "ParamValue", "Program", "SloTerm", "Sweep")),
     )
     lines = []
     for module, names in groups:
+        if module == "profile" and not profiles:
+            continue
         line = f"from hermes_dsl.ir.{module} import {', '.join(names)}"
         if len(line) > 100:
             inner = "".join(f"    {n},\n" for n in names)

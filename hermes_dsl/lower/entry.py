@@ -145,6 +145,9 @@ def main(points: Sequence[Point], spec: str, digest: str, argv: Sequence[str] | 
     except SimulationError as err:
         print(runtime_diagnostic(err.message, err.span, err.hint), file=sys.stderr)
         return 1
+    for point, result in zip(chosen, results, strict=True):
+        for w in result.warnings:  # type: ignore[attr-defined]
+            print(f"warning: {point.label}: {w}", file=sys.stderr)
     if not args.quiet:
         print_table(chosen, results)
     if args.out is not None:

@@ -111,6 +111,9 @@ class Printer:
         if used + len(one) <= WIDTH or self._name(v) is not None:
             return one
         pad = " " * (indent + 4)
+        if isinstance(v, DataPath):
+            args = f"{pad}{py_str(v.relative)},\n{pad}SPEC,"
+            return "data_file(\n" + args + "\n" + " " * indent + ")"
         if isinstance(v, tuple):
             lines = [pad + self.block(x, indent + 4) + "," for x in v]
             return "(\n" + "\n".join(lines) + "\n" + " " * indent + ")"

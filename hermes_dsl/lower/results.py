@@ -120,6 +120,7 @@ def summary_dict(points, results, *, spec: str, digest: str, seed: int | None) -
                 ],
                 "slo_ok": r.slo_ok,
                 "summary": {k: _num(v) for k, v in r.summary().items()},
+                "warnings": list(r.warnings),
             }
         )
     return out

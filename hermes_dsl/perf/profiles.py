@@ -132,37 +132,48 @@ def _flag(text: str) -> bool:
 
 
 def load_vidur_mlp(path: str | Path) -> VidurProfile:
-    """Read a Vidur ``mlp.csv``; times converted from milliseconds to seconds."""
+    """Read a Vidur ``mlp.csv``; times converted from milliseconds to seconds.
+
+    Raises :class:`ProfileError` naming the line of a malformed row.
+    """
     path = Path(path)
     records = []
     shape = None
     with path.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            if shape is None:
-                shape = VidurShape(
-                    n_head=int(row["n_head"]),
-                    n_kv_head=int(row["n_kv_head"]),
-                    n_embd=int(row["n_embd"]),
-                    n_expanded_embd=int(row["n_expanded_embd"]),
-                    vocab_size=int(row["vocab_size"]),
-                    use_gated_mlp=_flag(row["use_gated_mlp"]),
+        reader = csv.DictReader(fh)
+        missing = [c for c in _VIDUR_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ProfileError(f"{path.name}: line 1: no column {missing[0]!r} (a Vidur mlp.csv)")
+        for row in reader:
+            line = reader.line_num
+            try:
+                if shape is None:
+                    shape = VidurShape(
+                        n_head=int(row["n_head"]),
+                        n_kv_head=int(row["n_kv_head"]),
+                        n_embd=int(row["n_embd"]),
+                        n_expanded_embd=int(row["n_expanded_embd"]),
+                        vocab_size=int(row["vocab_size"]),
+                        use_gated_mlp=_flag(row["use_gated_mlp"]),
+                    )
+                secs = {}
+                for op in VIDUR_OPERATORS:
+                    v = row.get(f"time_stats.{op}.median", "")
+                    if v not in ("", None):
+                        x = float(v)
+                        if math.isfinite(x):
+                            secs[op] = _seconds(x * 1e-3)
+                records.append(
+                    VidurRecord(
+                        tokens=_positive_int(row["num_tokens"], "num_tokens"),
+                        tp=_positive_int(row["num_tensor_parallel_workers"], "tp"),
+                        seconds=secs,
+                    )
                 )
-            secs = {}
-            for op in VIDUR_OPERATORS:
-                v = row.get(f"time_stats.{op}.median", "")
-                if v not in ("", None):
-                    x = float(v)
-                    if math.isfinite(x):
-                        secs[op] = x * 1e-3
-            records.append(
-                VidurRecord(
-                    tokens=int(row["num_tokens"]),
-                    tp=int(row["num_tensor_parallel_workers"]),
-                    seconds=secs,
-                )
-            )
+            except (TypeError, ValueError) as err:
+                raise ProfileError(f"{path.name}: line {line}: {_reason(err)}") from None
     if shape is None:
-        raise ValueError(f"{path}: no rows")
+        raise ProfileError(f"{path.name}: no measurements")
     return VidurProfile(shape=shape, records=tuple(records), path=str(path))
 
 
@@ -246,27 +257,128 @@ def table_from_vidur(profile: VidurProfile) -> list[TableRow]:
 
 
 def load_operator_table(path: str | Path) -> list[TableRow]:
-    """Read our CSV format ``operator,tokens,batch,tp,seconds``."""
+    """Read our CSV format ``operator,tokens,batch,tp,seconds``.
+
+    Raises :class:`ProfileError` naming the line of a malformed row.
+    """
+    path = Path(path)
     out = []
-    with Path(path).open(newline="") as fh:
+    with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
-        need = {"operator", "tokens", "batch", "tp", "seconds"}
-        if reader.fieldnames is None or not need <= set(reader.fieldnames):
-            raise ValueError(f"{path}: header must be operator,tokens,batch,tp,seconds")
+        if reader.fieldnames is None or not set(TABLE_HEADER) <= set(reader.fieldnames):
+            raise ProfileError(f"{path.name}: line 1: the header must be {','.join(TABLE_HEADER)}")
         for row in reader:
-            op = row["operator"].strip()
-            if op not in TABLE_OPERATORS:
-                raise ValueError(f"{path}: unknown operator {op!r}")
-            out.append(
-                TableRow(
-                    op,
-                    float(row["tokens"]),
-                    float(row["batch"] or 1),
-                    int(row["tp"]),
-                    float(row["seconds"]),
+            line = reader.line_num
+            try:
+                op = (row["operator"] or "").strip()
+                if op not in TABLE_OPERATORS:
+                    raise ValueError(f"unknown operator {op!r}")
+                out.append(
+                    TableRow(
+                        op,
+                        _positive(row["tokens"], "tokens"),
+                        _positive(row["batch"] or "1", "batch"),
+                        _positive_int(row["tp"], "tp"),
+                        _seconds(float(row["seconds"])),
+                    )
                 )
-            )
+            except (TypeError, ValueError) as err:
+                raise ProfileError(f"{path.name}: line {line}: {_reason(err)}") from None
+    if not out:
+        raise ProfileError(f"{path.name}: no measurements")
     return out
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the message names the file and line."""
+
+
+TABLE_HEADER = ("operator", "tokens", "batch", "tp", "seconds")
+_VIDUR_COLUMNS = (
+    "num_tokens",
+    "num_tensor_parallel_workers",
+    "n_head",
+    "n_kv_head",
+    "n_embd",
+    "n_expanded_embd",
+    "vocab_size",
+    "use_gated_mlp",
+)
+
+
+def _reason(err: Exception) -> str:
+    text = str(err)
+    if text.startswith("could not convert string to float"):
+        return "not a number: " + text.split(":", 1)[1].strip()
+    if text.startswith("invalid literal for int()"):
+        return "not a whole number: " + text.split(":", 1)[1].strip()
+    return text
+
+
+def _positive(text: str | None, what: str) -> float:
+    x = float(text)  # type: ignore[arg-type]
+    if not (x > 0 and math.isfinite(x)):
+        raise ValueError(f"{what} must be positive, found {text!r}")
+    return x
+
+
+def _positive_int(text: str | None, what: str) -> int:
+    x = int(text)  # type: ignore[arg-type]
+    if x < 1:
+        raise ValueError(f"{what} must be at least 1, found {text!r}")
+    return x
+
+
+def _seconds(x: float) -> float:
+    if not (x >= 0 and math.isfinite(x)):
+        raise ValueError(f"a time must be a finite, non-negative number, found {x!r}")
+    return x
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileData:
+    """A profile file, read: its format, its rows, and the model shape a Vidur file records."""
+
+    format: str
+    rows: tuple[TableRow, ...]
+    shape: VidurShape | None = None
+
+    @property
+    def tps(self) -> tuple[int, ...]:
+        return tuple(sorted({r.tp for r in self.rows}))
+
+
+def detect_format(path: str | Path) -> str | None:
+    """``"table"`` or ``"vidur"`` from a file's header line; ``None`` when it is neither."""
+    with Path(path).open(newline="") as fh:
+        header = next(csv.reader(fh), [])
+    names = {h.strip() for h in header}
+    if set(TABLE_HEADER) <= names:
+        return "table"
+    if "num_tokens" in names and any(h.startswith("time_stats.") for h in names):
+        return "vidur"
+    return None
+
+
+def read_profile(path: str | Path, fmt: str | None = None) -> ProfileData:
+    """Read a profile file of either format (``fmt=None``: told by its header).
+
+    Raises :class:`ProfileError` (or ``OSError``) when the file cannot be used.
+    """
+    found = detect_format(path)
+    if fmt is None:
+        if found is None:
+            raise ProfileError(
+                f"{Path(path).name}: line 1: neither a Vidur mlp.csv nor a table with the header "
+                + ",".join(TABLE_HEADER)
+            )
+        fmt = found
+    elif found is not None and found != fmt:
+        raise ProfileError(f"{Path(path).name}: line 1: the header is that of a {found} file")
+    if fmt == "vidur":
+        prof = load_vidur_mlp(path)
+        return ProfileData("vidur", tuple(table_from_vidur(prof)), prof.shape)
+    return ProfileData("table", tuple(load_operator_table(path)))
 
 
 def write_operator_table(path: str | Path, rows: Iterable[TableRow]) -> None:
@@ -346,7 +458,9 @@ class ProfiledCost:
         pp: int = 1,
         link: LinkSpec | None = None,
         calibration: GemmCalibration | None = None,
+        name: str = "",
     ) -> None:
+        self.name = name  # the profile's name in the spec, for messages
         self.analytical = LLMCost(device, model, tp=tp, pp=pp, link=link, calibration=calibration)
         self.model = model
         self.tp = tp

@@ -21,6 +21,7 @@ from hermes_dsl.ir.experiment import (
     SloTerm,
     Sweep,
 )
+from hermes_dsl.ir.hardware import DeviceSpec
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import (
     BATCHING_POLICIES,
@@ -35,11 +36,13 @@ from hermes_dsl.ir.pipeline import (
     Route,
     Stage,
 )
+from hermes_dsl.ir.profile import PROFILE_FORMATS, Profile
 from hermes_dsl.ir.workload import Distribution, Reasoning, Workload
+from hermes_dsl.perf.profiles import ProfileError, VidurShape, read_profile
 from hermes_dsl.resolve.hardware import Inst, PlatformBuilder, select
 from hermes_dsl.resolve.loader import LoadedModule, Loader
 from hermes_dsl.resolve.parts import Context, model_spec
-from hermes_dsl.resolve.schema import GROUP_KINDS, HARDWARE_KINDS
+from hermes_dsl.resolve.schema import DEVICE_KINDS, GROUP_KINDS, HARDWARE_KINDS
 from hermes_dsl.resolve.values import (
     PARAM_TYPES,
     Evaluator,
@@ -65,7 +68,15 @@ from hermes_dsl.units import (
     Dim,
 )
 
-TOP_LEVEL_KINDS = ("hardware", "model", "pipeline", "workload", "experiment", *HARDWARE_KINDS)
+TOP_LEVEL_KINDS = (
+    "hardware",
+    "model",
+    "profile",
+    "pipeline",
+    "workload",
+    "experiment",
+    *HARDWARE_KINDS,
+)
 DATA_ENV = "HERMES_DATA"
 
 # Stage kinds: (positional parameter names, required, {name: type}).
@@ -216,10 +227,11 @@ class Resolver:
         for d in decls:
             if d.kind == "model":
                 self._model_decl(d)
-            elif d.kind in ("pipeline", "workload", "experiment", "hardware"):
+            elif d.kind in ("pipeline", "workload", "experiment", "hardware", "profile"):
                 continue
             elif d.kind in HARDWARE_KINDS:
                 self._template(d)
+        profiles = [p for d in decls if d.kind == "profile" if (p := self._profile(d))]
         workloads = [w for d in decls if d.kind == "workload" if (w := self._workload(d))]
         pipelines = [p for d in decls if d.kind == "pipeline" if (p := self._pipeline(d))]
         experiments = [
@@ -233,6 +245,7 @@ class Resolver:
             pipelines=tuple(pipelines),
             workloads=tuple(workloads),
             experiments=tuple(experiments),
+            profiles=tuple(profiles),
         )
 
     def sources_name(self) -> str:
@@ -666,34 +679,128 @@ class Resolver:
         return Batching(fn.name, span=fn.span, **kw)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------------------ workloads
-    def _workload(self, d: ast.Decl) -> Workload | None:
+    def _block_fields(
+        self,
+        d: ast.Decl,
+        names: tuple[str, ...],
+        required: tuple[str, ...],
+        examples: dict[str, str],
+    ) -> tuple[dict[str, ast.Field], bool]:
+        """The fields of a workload or profile block, reporting unknown and missing ones."""
         fields: dict[str, ast.Field] = {}
         for m in d.body or ():
             if isinstance(m, ast.Field):
-                if m.name not in WORKLOAD_FIELDS:
-                    guess = did_you_mean(m.name, WORKLOAD_FIELDS)
+                if m.name not in names:
+                    guess = did_you_mean(m.name, names)
                     self.sink.error(
                         "E0308",
-                        f"a workload has no field `{m.name}`",
+                        f"a {d.kind} has no field `{m.name}`",
                         m.name_span,
-                        hint=f"did you mean `{guess}`?"
-                        if guess
-                        else "fields: " + ", ".join(WORKLOAD_FIELDS),
+                        hint=f"did you mean `{guess}`?" if guess else "fields: " + ", ".join(names),
                     )
                     continue
                 fields[m.name] = m
             else:
-                self._misplaced(m, "workload")
+                self._misplaced(m, d.kind)
         ok = True
-        for req in ("arrival", "prompt", "output"):
+        for req in required:
             if req not in fields:
                 self.sink.error(
                     "E0307",
-                    f"workload `{d.name}` is missing `{req}`",
+                    f"{d.kind} `{d.name}` is missing `{req}`",
                     d.name_span,
-                    hint=f"add `{req} = ...`, e.g. `{WORKLOAD_EXAMPLES[req]}`",
+                    hint=f"add `{req} = ...`, e.g. `{examples[req]}`",
                 )
                 ok = False
+        return fields, ok
+
+    # ------------------------------------------------------------------------------ profiles
+    def _profile(self, d: ast.Decl) -> Profile | None:
+        fields, ok = self._block_fields(
+            d, PROFILE_FIELDS, ("device", "model", "data"), PROFILE_EXAMPLES
+        )
+        if not ok or d.count is not None or d.base is not None or d.connects or d.shared_by:
+            if ok:
+                self.sink.error(
+                    "E0401", "a profile has no count, base, `connects` or `shared_by`", d.span
+                )
+            return None
+        ev = self.ctx.evaluator(self.root)
+        c = self.ctx.coerce
+        try:
+            device = self._device_part(ev.eval(fields["device"].value))
+            model = self.model_ref(self.root, ev.eval(fields["model"].value), "model")
+            data = ev.eval(fields["data"].value)
+            path = self._data_file(c.string(data, "data"), span_of(data), "profile")
+            fmt = None
+            if "format" in fields:
+                fmt = c.symbol(ev.eval(fields["format"].value), "format", PROFILE_FORMATS)
+        except Invalid:
+            return None
+        if not Path(path).is_absolute():  # not found: reported by _data_file, read at run time
+            return Profile(d.name, device, model, path, fmt or "", (), d.name_span)
+        try:
+            table = read_profile(path, fmt)
+        except (OSError, ProfileError) as err:
+            reason = err.strerror if isinstance(err, OSError) else str(err)
+            self.sink.error(
+                "E0313",
+                f"cannot use profile file `{data.value}`: {reason}",  # type: ignore[union-attr]
+                span_of(data),
+                hint="see `hermes explain E0313` for the two formats a profile may have",
+            )
+            return None
+        if table.shape is not None:
+            self._check_profile_shape(table.shape, self.models[model], span_of(data))
+        return Profile(d.name, device, model, path, table.format, table.tps, d.name_span)
+
+    def _device_part(self, v: Value) -> DeviceSpec:
+        """The datasheet of the device part (``gpu``, ``cpu`` or ``accel`` declaration) named."""
+        if not isinstance(v, Sym):
+            self.ctx.coerce.fail(
+                "E0305", f"`device` expects a device part, found {describe(v)}", span_of(v)
+            )
+        found = self.ctx.lookup(self.root, v.ref)  # type: ignore[union-attr]
+        if found is None:
+            self.ctx.unknown(self.root, v.ref, "device part", DEVICE_KINDS)  # type: ignore[union-attr]
+            raise Invalid
+        decl, module = found
+        if decl.kind not in DEVICE_KINDS:
+            self.ctx.coerce.fail(
+                "E0209",
+                f"`{v.ref.dotted}` is a {decl.kind}, not a device part",  # type: ignore[union-attr]
+                v.span,  # type: ignore[union-attr]
+                hint="name the gpu, cpu or accel part the timings were measured on",
+            )
+        from hermes_dsl.resolve.parts import part_spec
+
+        return part_spec(self.ctx, decl, module, v.ref.dotted)  # type: ignore[union-attr,return-value]
+
+    def _check_profile_shape(self, shape: VidurShape, model: ModelSpec, span: Span) -> None:
+        """A Vidur file records the shape it was measured with; it must be the model's."""
+        pairs = (
+            ("hidden", shape.n_embd, model.hidden),
+            ("heads", shape.n_head, model.heads),
+            ("kv_heads", shape.n_kv_head, model.kv_heads),
+            ("ffn", shape.n_expanded_embd, model.ffn),
+            ("gated_mlp", shape.use_gated_mlp, model.gated_mlp),
+        )
+        for name, measured, declared in pairs:
+            if measured != declared:
+                self.sink.error(
+                    "E0314",
+                    f"the profile was measured on a model with {name} = {measured}, "
+                    f"but `{model.name}` has {name} = {declared}",
+                    span,
+                    hint="use the profile of this model, or profile it",
+                )
+                return
+
+    # ------------------------------------------------------------------------------ workloads
+    def _workload(self, d: ast.Decl) -> Workload | None:
+        fields, ok = self._block_fields(
+            d, WORKLOAD_FIELDS, ("arrival", "prompt", "output"), WORKLOAD_EXAMPLES
+        )
         ev = self.ctx.evaluator(self.root)
         c = self.ctx.coerce
         values: dict[str, object] = {}
@@ -777,8 +884,8 @@ class Resolver:
         if fn.name in ("poisson", "uniform", "normal", "gamma") and "rate" in p and p["rate"] <= 0:
             self.ctx.coerce.fail("E0304", "an arrival rate must be positive", fn.span)
 
-    def _data_file(self, text: str, span: Span) -> str:
-        """Trace files: relative to the spec's folder, then ``--data`` folders and $HERMES_DATA."""
+    def _data_file(self, text: str, span: Span, what: str = "trace") -> str:
+        """Data files: relative to the spec's folder, then ``--data`` folders and $HERMES_DATA."""
         candidates = [self.root.path.parent / text] + [Path(d) / text for d in self.data_paths]
         for cand in candidates:
             if cand.is_file():
@@ -787,8 +894,8 @@ class Resolver:
             return text
         self._missing.add(text)
         self.sink.error(
-            "W0214",
-            f"trace file `{text}` not found",
+            "W0214" if what == "trace" else "W0215",
+            f"{what} file `{text}` not found",
             span,
             hint=f"looked beside the spec and in --data folders; set {DATA_ENV} or pass "
             "`--data DIR`; running this spec needs the file",
@@ -1051,6 +1158,12 @@ PREFIX_TRACE = DistArgs(
     {"block": 512.0},
     'trace("traces/mooncake/conversation_trace.jsonl")',
 )
+PROFILE_FIELDS = ("device", "model", "data", "format")
+PROFILE_EXAMPLES = {
+    "device": "device = A100_80GB",
+    "model": "model = llm",
+    "data": 'data = "profiles/llama2_7b_a100.csv"',
+}
 WORKLOAD_FIELDS = ("arrival", "prompt", "output", "reasoning", "requests", "duration", "prefix")
 WORKLOAD_EXAMPLES = {
     "arrival": "arrival = poisson(10 req/s)",

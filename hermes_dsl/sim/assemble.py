@@ -31,9 +31,11 @@ from hermes_dsl.ir.experiment import Experiment, Program
 from hermes_dsl.ir.hardware import Device, LinkSpec, Memory, Platform
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import LLM_STAGES, Pipeline, Stage
+from hermes_dsl.ir.profile import Profile
 from hermes_dsl.ir.workload import Distribution, Workload
 from hermes_dsl.perf.collectives import COLLECTIVE_STARTUP
 from hermes_dsl.perf.llm import LLMCost
+from hermes_dsl.perf.profiles import ProfiledCost, TableRow, read_profile
 from hermes_dsl.perf.rag import encoder_time, ivfpq_search, rerank_time
 from hermes_dsl.sim.batching import BatchingPolicy
 from hermes_dsl.sim.client import LLMClient, SimulationStalled
@@ -314,6 +316,26 @@ def _policy(stage: Stage, model: ModelSpec) -> BatchingPolicy:
         raise SimulationError(str(err), b.span if b is not None else stage.span) from None
 
 
+def _profile_rows(profile: Profile, cache: dict) -> tuple[TableRow, ...]:  # type: ignore[type-arg]
+    """A profile's rows, read once per run (several stages and tp values share a file)."""
+    key = ("profile rows", profile.path, profile.format)
+    rows = cache.get(key)
+    if rows is None:
+        try:
+            rows = cache[key] = read_profile(profile.path, profile.format or None).rows
+        except FileNotFoundError:
+            raise SimulationError(
+                f"profile file `{profile.path}` not found",
+                profile.span,
+                "pass its folder with `--data DIR` or set HERMES_DATA",
+            ) from None
+        except (OSError, ValueError) as err:
+            raise SimulationError(
+                f"cannot use profile file `{profile.path}`: {err}", profile.span
+            ) from None
+    return rows
+
+
 def build_llm_clients(
     program: Program,
     stage: Stage,
@@ -354,11 +376,18 @@ def build_llm_clients(
         devs = stage.devices[i * per : (i + 1) * per]
         dev = hw.device(devs[0], stage).spec
         link = hw.common_link(devs) if per > 1 else None
-        key = (dev, model, stage.tp, stage.pp, link)
+        profile = program.profile_for(dev, model.name)
+        key = (dev, model, stage.tp, stage.pp, link, profile)
         cost = costs.get(key)
         if cost is None:
             try:
-                cost = LLMCost(dev, model, stage.tp, stage.pp, link)
+                if profile is None:
+                    cost = LLMCost(dev, model, stage.tp, stage.pp, link)
+                else:
+                    rows = _profile_rows(profile, costs)
+                    cost = ProfiledCost(
+                        dev, model, rows, stage.tp, stage.pp, link, name=profile.name
+                    )
             except ValueError as err:
                 raise SimulationError(f"stage `{stage.name}`: {err}", stage.span) from None
             costs[key] = cost
@@ -541,6 +570,7 @@ class Assembly:
         self.loop = EventLoop(horizon=horizon)
         self.fabric = Fabric(self.loop, log_limit=TRACE_FLOWS)
         self.hw = _Hardware(program)
+        self.costs: dict = {}  # type: ignore[type-arg]  # iteration cost models, shared by clients
         self.stages = self._stages(pipeline, workload)
         self.edges = self._edges(pipeline)
         r = workload.reasoning
@@ -570,7 +600,7 @@ class Assembly:
             block = int(workload.prefix.get("block", 512) or 512)
         rs = self.requests
         typical = float(np.median(rs.prompt + rs.output)) if len(rs) else 0.0
-        costs: dict = {}
+        costs = self.costs
         out = []
         n_clients = sum(
             max(len(s.devices) // (s.tp * s.pp), 1) if s.kind in LLM_STAGES else len(s.devices)
@@ -778,7 +808,21 @@ class Assembly:
             flow_log=self.fabric.log(),
             sampled=tuple(range(0, n, step))[:SAMPLED_REQUESTS],
             name=self.experiment.name,
+            warnings=self._warnings(),
         )
+
+    def _warnings(self) -> tuple[str, ...]:
+        """Measured profiles the batches went outside of (the analytical model answered)."""
+        out = []
+        for cost in self.costs.values():
+            if isinstance(cost, ProfiledCost) and cost.warnings:
+                out += [f"profile `{cost.name}`: {w}" for w in cost.warnings]
+                if cost.fallbacks:
+                    out.append(
+                        f"profile `{cost.name}`: {cost.fallbacks} kernel lookups outside the "
+                        "measured range used the analytical model"
+                    )
+        return tuple(out)
 
 
 def assemble(

@@ -97,6 +97,8 @@ class PipelineResult:
     flow_log: dict[str, np.ndarray] = field(default_factory=dict)
     sampled: tuple[int, ...] = ()
     name: str = ""
+    # What the run had to approximate, for people: e.g. batch shapes outside a measured profile.
+    warnings: tuple[str, ...] = ()
 
     # -- derived columns ------------------------------------------------------------------
     @property

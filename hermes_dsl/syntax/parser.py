@@ -32,8 +32,8 @@ MAX_SYNTAX_ERRORS = 20
 MAX_EXPR_DEPTH = 100
 
 _TOP_LEVEL = re.compile(
-    r"^(hermes|import|param|hardware|rack|node|gpu|cpu|accel|memory|link|group|model|pipeline"
-    r"|workload|experiment)\b",
+    r"^(hermes|import|param|hardware|rack|node|gpu|cpu|accel|memory|link|group|model|profile"
+    r"|pipeline|workload|experiment)\b",
     re.M,
 )
 _NUMBER = re.compile(r"(\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
