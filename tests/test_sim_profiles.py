@@ -96,6 +96,8 @@ def test_profiled_prefill_is_the_hand_sum_of_the_table(tmp_path: Path) -> None:
     model = program.model("Llama2_7B")
     (prof,) = program.profiles
     assert prof.format == "table" and prof.tps == (1,)
+    (info,) = [i for i in res.info if i.topic == "kv_capacity"]  # what `check --info` prints
+    assert info.value("profile") == "measured" and "timings measured" in info.message
 
     stage = program.pipelines[0].stages[0]
     (client,) = build_llm_clients(program, stage)

@@ -411,6 +411,10 @@ class _Checker:
                 )
                 ok = False
                 continue
+            profile = self.program.profile_for(d.spec, model.name)  # LLM stages only, here
+            timings = (
+                f"measured (profile `{profile.name}`)" if profile is not None else "analytical"
+            )
             self.info.append(
                 Info(
                     "kv_capacity",
@@ -418,7 +422,8 @@ class _Checker:
                     f"of {s.tp * s.pp} x {type_name}; weights {format_bytes(fit.weights)} and "
                     f"KV room {format_bytes(fit.free)} per device; "
                     f"{fit.tokens:,} KV tokens per client "
-                    f"({format_bytes(fit.kv_bytes_per_token)}/token/device)",
+                    f"({format_bytes(fit.kv_bytes_per_token)}/token/device); "
+                    f"kernel timings {timings}",
                     s.span,
                     pipeline.name,
                     s.name,
@@ -428,6 +433,7 @@ class _Checker:
                         ("weights_per_device", fit.weights),
                         ("free_per_device", fit.free),
                         ("max_context", model.max_context),
+                        ("profile", profile.name if profile is not None else ""),
                     ),
                 )
             )
