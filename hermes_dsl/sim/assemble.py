@@ -68,7 +68,9 @@ __all__ = [
     "run_point",
 ]
 
-DEFAULT_HOST_BANDWIDTH = 25e9  # B/s for swap preemption: a PCIe 4.0 x16 link as delivered
+# B/s for swap preemption when no CPU is linked to a client's devices (the run says so): a
+# PCIe 4.0 x16 link as delivered.
+DEFAULT_HOST_BANDWIDTH = 25e9
 TRACE_SLICES = 100_000  # iteration / batch slices kept for the Chrome trace, over all clients
 TRACE_FLOWS = 20_000  # transfers kept for the Chrome trace
 SAMPLED_REQUESTS = 24  # requests followed by flow arrows in the Chrome trace
@@ -248,6 +250,36 @@ class _Hardware:
         self._paths[key] = info
         return info
 
+    def host_bandwidth(self, devices: tuple[str, ...]) -> float | None:
+        """B/s between a client's devices and host memory, for swapping KV blocks out and in.
+
+        Each device swaps its own share through the path to its nearest CPU (fewest links, then
+        the fastest; CPUs in the device's own group first).  Devices that reach the same CPU
+        share the last link into it, so that CPU contributes the fastest of their paths, not
+        their sum; distinct CPUs add up.  ``None`` when a device reaches no CPU.
+        """
+        per_cpu: dict[str, float] = {}
+        for path in devices:
+            found = self.devices.get(path)
+            if found is None:
+                return None
+            dev, platform = found
+            cpus = [d for d in platform.devices if d.spec.kind == "cpu"]
+            near = [d for d in cpus if d.parent == dev.parent] or cpus
+            best: tuple[tuple[int, float, str], float] | None = None
+            for cpu in near:
+                info = self.path_info(path, cpu.path)
+                if info is None or not info.links:
+                    continue
+                key = (len(info.links), -info.bottleneck_bandwidth, cpu.path)
+                if best is None or key < best[0]:
+                    best = (key, info.bottleneck_bandwidth)
+            if best is None:
+                return None
+            cpu_path = best[0][2]
+            per_cpu[cpu_path] = max(per_cpu.get(cpu_path, 0.0), best[1])
+        return sum(per_cpu.values())
+
     def common_link(self, devices: tuple[str, ...]) -> LinkSpec | None:
         if len(devices) < 2:
             return None
@@ -336,6 +368,21 @@ def _profile_rows(profile: Profile, cache: dict) -> tuple[TableRow, ...]:  # typ
     return rows
 
 
+def _swap_bandwidth(
+    hw: _Hardware, stage: Stage, devices: tuple[str, ...], notes: list[str] | None
+) -> float:
+    bw = hw.host_bandwidth(devices)
+    if bw is not None:
+        return bw
+    prefix = f"stage `{stage.name}`: swap preemption, but"
+    if notes is not None and not any(n.startswith(prefix) for n in notes):
+        notes.append(
+            f"{prefix} its devices reach no CPU through a link (e.g. `{devices[0]}`); "
+            f"swapping at {DEFAULT_HOST_BANDWIDTH / 1e9:g} GB/s (PCIe 4.0 x16)"
+        )
+    return DEFAULT_HOST_BANDWIDTH
+
+
 def build_llm_clients(
     program: Program,
     stage: Stage,
@@ -345,8 +392,12 @@ def build_llm_clients(
     typical_tokens: float = 0.0,
     hw: _Hardware | None = None,
     costs: dict | None = None,
+    notes: list[str] | None = None,
 ) -> list[LLMClient]:
-    """The clients of an LLM stage (see the module docstring)."""
+    """The clients of an LLM stage (see the module docstring).
+
+    ``notes`` collects what had to be assumed, for the run's warnings.
+    """
     hw = hw or _Hardware(program)
     costs = {} if costs is None else costs
     if stage.model is None:
@@ -427,7 +478,9 @@ def build_llm_clients(
                 role=role,
                 kv_bytes_per_token=kvpt,
                 preemption=preemption,
-                host_bandwidth=DEFAULT_HOST_BANDWIDTH if preemption == "swap" else None,
+                host_bandwidth=_swap_bandwidth(hw, stage, devs, notes)
+                if preemption == "swap"
+                else None,
                 busy_power=dev.tdp * per,
                 idle_power=dev.idle_power * per,
                 hash_block_size=hash_block_size,
@@ -571,6 +624,7 @@ class Assembly:
         self.fabric = Fabric(self.loop, log_limit=TRACE_FLOWS)
         self.hw = _Hardware(program)
         self.costs: dict = {}  # type: ignore[type-arg]  # iteration cost models, shared by clients
+        self.notes: list[str] = []  # what building the run had to assume, for its warnings
         self.stages = self._stages(pipeline, workload)
         self.edges = self._edges(pipeline)
         r = workload.reasoning
@@ -629,6 +683,7 @@ class Assembly:
                     typical_tokens=typical,
                     hw=self.hw,
                     costs=costs,
+                    notes=self.notes,
                 )
                 per = s.tp * s.pp
                 st.devices = [
@@ -812,8 +867,8 @@ class Assembly:
         )
 
     def _warnings(self) -> tuple[str, ...]:
-        """Measured profiles the batches went outside of (the analytical model answered)."""
-        out = []
+        """What the run assumed, and measured profiles the batches went outside of."""
+        out = list(self.notes)
         for cost in self.costs.values():
             if isinstance(cost, ProfiledCost) and cost.warnings:
                 out += [f"profile `{cost.name}`: {w}" for w in cost.warnings]
