@@ -32,7 +32,7 @@ gpu G { memory = 80 GB; mem_bandwidth = 2 TB/s; flops = { bf16 = 500 TFLOP/s; fp
         compute_units = 100; tdp = 500 W; idle_power = 50 W }
 link L { bandwidth = 10 GB/s; latency = 100 us; efficiency = 0.5 }
 memory Fast { capacity = 1 TB; bandwidth = 100 GB/s; lookup = 1 ms }
-memory Slow { capacity = 10 TB; bandwidth = 10 GB/s; lookup = 10 ms }
+memory Slow { capacity = 10 TB; bandwidth = 10 GB/s; lookup = 10 ms; tdp = 30 W; idle_power = 10 W }
 model Tiny { layers = 4; hidden = 512; heads = 8; kv_heads = 2; ffn = 1536; vocab = 32000 }
 hardware h {
   cpu c : C
@@ -236,6 +236,25 @@ def test_kv_retrieval_through_two_tiers(tmp_path: Path) -> None:
     # A hit leaves one token to prefill; a miss prefills the whole prompt: hits start sooner.
     ttft = r.requests["ttft"] - np.where(tier < 2, lat[np.argsort(kv["request"])], 0.0)
     assert np.median(ttft[tier == 2]) > 2 * np.median(ttft[tier < 2])
+
+
+def test_memory_tier_energy_is_idle_power_plus_active_time(tmp_path: Path) -> None:
+    p = load(
+        tmp_path,
+        """pipeline p {
+  stage kv = kv_fetch(Tiny, tiers = [h.slow], hit = [1])
+  stage llm = generate(Tiny) on h.g[0]
+  flow kv -> llm
+}""",
+    )
+    r = run_point(p, "main", 0)
+    (slow,) = [x for x in r.resources if x.kind == "memory"]
+    # Idle 10 W over the run, plus the 20 W more of an active tier for the time 20 fetches of
+    # 1000 tokens take at its full 10 GB/s.
+    want = 10 * r.end_time + (30 - 10) * 20 * 1000 * TINY_KV_BYTES / 10e9
+    assert slow.energy == pytest.approx(want, rel=1e-12) and slow.stage == "kv"
+    assert r.stage_energy()["kv"] == pytest.approx(want, rel=1e-12)
+    assert r.metric("energy") == pytest.approx(sum(c.energy for c in r.clients) + want)
 
 
 # -- disaggregation -------------------------------------------------------------------------

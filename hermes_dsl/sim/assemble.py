@@ -28,7 +28,7 @@ import numpy as np
 
 from hermes_dsl.check.fit import kv_fit
 from hermes_dsl.ir.experiment import Experiment, Program
-from hermes_dsl.ir.hardware import Device, LinkSpec, Memory, Platform
+from hermes_dsl.ir.hardware import Device, LinkSpec, Memory, MemorySpec, Platform
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import LLM_STAGES, Pipeline, Stage
 from hermes_dsl.ir.profile import Profile
@@ -625,6 +625,7 @@ class Assembly:
         self.hw = _Hardware(program)
         self.costs: dict = {}  # type: ignore[type-arg]  # iteration cost models, shared by clients
         self.notes: list[str] = []  # what building the run had to assume, for its warnings
+        self.tier_specs: dict[str, tuple[MemorySpec, str]] = {}  # tier -> (spec, kv_fetch stage)
         self.stages = self._stages(pipeline, workload)
         self.edges = self._edges(pipeline)
         r = workload.reasoning
@@ -722,6 +723,7 @@ class Assembly:
             if not 0.0 <= float(hit) <= 1.0:
                 raise SimulationError(f"hit rate {hit} of {path} is not within 0..1", s.span)
             out.append(TierRT(path, float(hit), m.spec.lookup, m.spec.bandwidth))
+            self.tier_specs.setdefault(path, (m.spec, s.name))
         model_name = s.model
         if model_name is None:
             llm = [x for x in pipeline.stages if x.kind in LLM_STAGES and x.model]
@@ -834,10 +836,26 @@ class Assembly:
         a = cols["arrival"]
         a = a[~np.isnan(a)]
         duration = max(end - (float(a.min()) if len(a) else 0.0), 0.0)
+        idle_counted: set[str] = set()
         for r in self.fabric.resources:
             busy = self.fabric.busy_time(r, end)
             util = r.bytes / (r.capacity * duration) if duration > 0 else 0.0
-            res_rows.append(ResourceRow(r.name, r.kind, r.capacity, r.bytes, busy, min(util, 1.0)))
+            energy, stage = 0.0, ""
+            if r.kind == "memory":
+                # A tier draws its idle power for the whole run (counted once, on its first
+                # share) and its extra active power for the time its bytes take at full
+                # bandwidth; private shares of one tier are slices of the same hardware.
+                tier = r.name.split("@")[0]
+                spec, stage = self.tier_specs[tier]
+                energy = max(spec.tdp - spec.idle_power, 0.0) * r.bytes / spec.bandwidth
+                if tier not in idle_counted:
+                    idle_counted.add(tier)
+                    energy += spec.idle_power * end
+            res_rows.append(
+                ResourceRow(
+                    r.name, r.kind, r.capacity, r.bytes, busy, min(util, 1.0), energy, stage
+                )
+            )
         cols["ttft"] = cols["first_token"] - cols["arrival"]
         cols["e2e"] = cols["completion"] - cols["arrival"]
         out = cols["llm_output"]

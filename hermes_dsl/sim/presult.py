@@ -61,6 +61,8 @@ class ResourceRow:
     bytes: float
     busy_time: float
     utilisation: float  # bytes / (capacity x duration)
+    energy: float = 0.0  # J: a memory tier's idle power over the run plus its active power
+    stage: str = ""  # the kv_fetch stage a memory tier serves (its energy counts there)
 
 
 def _stat(x: np.ndarray, stat: str) -> float:
@@ -172,7 +174,7 @@ class PipelineResult:
             if head == "throughput":
                 return float(self.completed.sum() / d) if d > 0 else math.nan
             if head == "energy":
-                return float(sum(c.energy for c in self.clients))
+                return float(sum(self.stage_energy().values()))
             if head in ("utilization", "utilisation"):
                 llm = [c.utilisation for c in self.clients if c.kind in _LLM]
                 return float(np.mean(llm)) if llm else math.nan
@@ -273,12 +275,17 @@ class PipelineResult:
             "bytes": np.array([x.bytes for x in rs]),
             "busy_time": np.array([x.busy_time for x in rs]),
             "utilisation": np.array([x.utilisation for x in rs]),
+            "energy": np.array([x.energy for x in rs]),
         }
 
     def stage_energy(self) -> dict[str, float]:
+        """Joules per stage: its clients, and for a kv_fetch stage the memory tiers it reads."""
         out = {n: 0.0 for n in self.stage_names}
         for c in self.clients:
             out[self.stage_names[c.stage]] += c.energy
+        for r in self.resources:
+            if r.energy and r.stage in out:
+                out[r.stage] += r.energy
         return out
 
     def timeline(self, points: int = 400) -> dict[str, np.ndarray]:
