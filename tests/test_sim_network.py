@@ -1,5 +1,6 @@
-"""The fabric's transfer ends on the event loop: one pending event for the earliest end, the
-order of the former one-event-per-re-timing design, and no superseded end visible to anyone."""
+"""The fabric: max-min fair rates checked by hand, and its transfer ends on the event loop (one
+pending event for the earliest end, the order of a one-event-per-re-timing design, and no
+superseded end visible to anyone)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,14 @@ class _EveryRetimingAnEvent(Fabric):
         self._version: dict[Flow, int] = {}
 
     def _retime(self, now: float, resources: tuple[Resource, ...]) -> None:
-        affected: dict[Flow, None] = {}
-        for r in resources:
-            affected.update(r.flows)
-        for g in affected:
+        for g, rate in self.rates(resources).items():
+            if rate == g.rate:
+                continue
             if g.rate > 0.0:
                 rem = g.remaining - g.rate * (now - g.last)
                 g.remaining = rem if rem >= 0.0 else 0.0
             g.last = now
-            g.rate = min(r.share for r in g.resources)
+            g.rate = rate
             v = self._version.get(g, 0) + 1
             self._version[g] = v
             self.loop.schedule(now + g.remaining / g.rate, self._stale_or_end, g, v)
@@ -43,13 +43,41 @@ class _EveryRetimingAnEvent(Fabric):
         f.end = now
         for r in f.resources:
             del r.flows[f]
-            if r.flows:
-                r.share = r.capacity / len(r.flows)
-            else:
+            if not r.flows:
                 r.busy_time += now - r._since
         self._retime(now, f.resources)
         self._log(f)
         f.callback(now, *f.args)
+
+
+def test_max_min_rates_by_hand() -> None:
+    """A crosses X and Y; B only X; C and D only Y (X and Y carry 10 B/s each).  Y is the
+    bottleneck of A, C and D (10/3 each); B gets what A leaves of X (20/3), not X's equal
+    share of 5.  When C and D end, A is held back by X: A and B get 5 each."""
+    loop = EventLoop()
+    fab = Fabric(loop)
+    x = fab.resource("x", "X", 10.0)
+    y = fab.resource("y", "Y", 10.0)
+    ended: dict[str, float] = {}
+
+    def done(t: float, name: str) -> None:
+        ended[name] = t
+
+    a = fab.transfer(0.0, 100.0, (x, y), 0.0, done, "A")
+    b = fab.transfer(0.0, 100.0, (x,), 0.0, done, "B")
+    c = fab.transfer(0.0, 10.0, (y,), 0.0, done, "C")
+    d = fab.transfer(0.0, 10.0, (y,), 0.0, done, "D")
+    seen = {}
+    loop.schedule(1.0, lambda t: seen.update({f: f.rate for f in (a, b, c, d)}))
+    loop.run()
+    assert seen[a] == pytest.approx(10 / 3) and seen[b] == pytest.approx(20 / 3)
+    assert seen[c] == seen[d] == pytest.approx(10 / 3)
+    # C and D move 10 B at 10/3 B/s: they end at 3 s, when A has 90 B left and B 80 B.  Then
+    # A and B share X at 5 B/s each: B ends at 3 + 80/5 = 19 s, when A has 10 B left, which it
+    # moves alone at 10 B/s: A ends at 20 s.
+    assert ended["C"] == ended["D"] == pytest.approx(3.0)
+    assert ended["B"] == pytest.approx(19.0)
+    assert ended["A"] == pytest.approx(20.0)
 
 
 def _scenario(fabric_type: type[Fabric], seed: int) -> tuple[list[Any], EventLoop, Fabric]:

@@ -4,15 +4,18 @@ A *resource* is anything with a bandwidth that concurrent transfers divide: one 
 link (a link gives each endpoint its bandwidth, so two GPUs on one NVLink switch do not slow
 each other unless they talk to the same GPU), or a memory tier (or one client's private share
 of a tier).  A *flow* moves ``nbytes`` across a list of resources after a fixed delay (start-up,
-link latencies, a tier's lookup).  While it moves, its rate is the smallest fair share
-``capacity / active flows`` over its resources; every time a flow starts or ends, the flows
-sharing a resource with it are re-timed (their progress so far is banked at the old rate and
-their end is rescheduled at the new one).  Two equal transfers started together on one link
-therefore each take twice as long as one alone, and a busy shared tier slows everyone using it.
+link latencies, a tier's lookup).  While flows move, their rates are max-min fair: the resource
+whose capacity divided by its flows is smallest is the bottleneck of those flows, which get
+that share; their use is taken off the other resources they cross, and the same is done with
+what is left until every flow has a rate (progressive filling).  So two equal transfers started
+together on one link each take twice as long as one alone, a busy shared tier slows everyone
+using it, and bandwidth a flow cannot use because it is held back elsewhere goes to the others.
 
-Why not max-min fairness: equal shares per resource need only the flows on the resources that
-changed, never a global solve, and differ from max-min only when a flow is bottlenecked
-elsewhere (its unused share is then not handed to the others).
+Every time a flow starts or ends, the rates of the flows connected to it through shared
+resources (directly or through other flows) are worked out again; a flow whose rate changes
+banks its progress so far at the old rate and has its end rescheduled at the new one.  A
+resource crossed by the changed flow alone, with no other flow on its resources, is the common
+case and costs no solve: its flows share it equally.
 
 Ends are kept off the event loop: the fabric keeps every moving flow's end on an agenda of its
 own and shows the loop only the earliest, as one event that is cancelled and replaced when a
@@ -22,8 +25,8 @@ that place, so the order of everything is that of scheduling each end as an even
 a re-timing supersedes (a busy link makes hundreds of thousands) never reach the loop: they
 run nothing, count as no event and do not cut the decode stretches clients fast-forward (which
 stop at the next pending event).  On the fabric's own agenda a superseded end is skipped when
-it comes first.  Resources keep their flows in insertion-ordered dicts, so every run is
-deterministic.
+it comes first.  Resources keep their flows in insertion-ordered dicts and components are
+walked in a fixed order, so every run is deterministic.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Callable, Sequence
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -39,8 +41,6 @@ import numpy as np
 from hermes_dsl.sim.loop import EventLoop
 
 __all__ = ["Fabric", "Flow", "Resource"]
-
-_SHARE = attrgetter("share")
 
 
 class Resource:
@@ -55,7 +55,6 @@ class Resource:
         "index",
         "kind",
         "name",
-        "share",
     )
 
     def __init__(self, name: str, capacity: float, kind: str, index: int) -> None:
@@ -69,7 +68,6 @@ class Resource:
         self.bytes = 0.0  # bytes carried (counted when a flow starts moving)
         self.busy_time = 0.0  # time with at least one flow moving
         self._since = 0.0
-        self.share = self.capacity  # capacity / flows, kept up to date as flows come and go
 
 
 class Flow:
@@ -173,40 +171,94 @@ class Fabric:
             if not flows:
                 r._since = now
             flows[f] = None
-            r.share = r.capacity / len(flows)
             r.bytes += f.nbytes
         self._retime(now, f.resources)
 
     def _retime(self, now: float, resources: tuple[Resource, ...]) -> None:
-        if len(resources) == 1:
-            affected = resources[0].flows
-        else:
-            affected = {}
-            for r in resources:
-                affected.update(r.flows)
+        """New rates for the flows connected to ``resources``; new ends for those that change."""
+        rates = self.rates(resources)
         # Each re-timed end takes the next place in the loop's order (what ``loop.reserve``
         # does, minus the call): a busy link re-times hundreds of flows per start or end.
         loop = self.loop
         agenda = self._agenda
         seq = loop._seq
         push = heapq.heappush
-        for g in affected:
-            rate = g.rate
+        for g, rate in rates.items():
+            old = g.rate
+            if rate == old:
+                continue
             rem = g.remaining
-            if rate > 0.0:
-                rem -= rate * (now - g.last)
+            if old > 0.0:
+                rem -= old * (now - g.last)
                 if rem < 0.0:
                     rem = 0.0
                 g.remaining = rem
             g.last = now
-            rs = g.resources
-            rate = rs[0].share if len(rs) == 1 else min(map(_SHARE, rs))
             g.rate = rate
             seq += 1
             g.seq = seq
             push(agenda, (now + rem / rate, seq, g))
         loop._seq = seq
         self._arm()
+
+    @staticmethod
+    def rates(resources: tuple[Resource, ...]) -> dict[Flow, float]:
+        """Max-min fair rates of every flow connected to ``resources`` (progressive filling).
+
+        The component is walked from ``resources`` in order (resources, their flows in
+        insertion order, those flows' resources), so the result and its order are
+        deterministic.  One resource whose flows cross nothing else is shared equally.
+        """
+        if len(resources) == 1:
+            r = resources[0]
+            flows = r.flows
+            if all(len(g.resources) == 1 for g in flows):
+                share = r.capacity / len(flows) if flows else 0.0
+                return dict.fromkeys(flows, share)
+        comp: dict[Resource, None] = {}
+        stack = list(reversed(resources))
+        while stack:
+            r = stack.pop()
+            if r in comp:
+                continue
+            comp[r] = None
+            for g in r.flows:
+                for r2 in reversed(g.resources):
+                    if r2 not in comp:
+                        stack.append(r2)
+        # Progressive filling; a component has few resources (a tier and the link endpoints
+        # of its flows) and settles in a round or two, so a scan beats a heap here.
+        res = list(comp)
+        pos = {r: i for i, r in enumerate(res)}
+        cap = [r.capacity for r in res]
+        left = [len(r.flows) for r in res]
+        span = range(len(res))
+        out: dict[Flow, float] = {}
+        while True:
+            best = -1
+            share = 0.0
+            for i in span:
+                n = left[i]
+                if n:
+                    s = cap[i] / n
+                    if best < 0 or s < share:
+                        best = i
+                        share = s
+            if best < 0:
+                break
+            r = res[best]
+            left[best] = 0
+            for g in r.flows:
+                if g in out:
+                    continue
+                out[g] = share
+                for r2 in g.resources:
+                    if r2 is not r:
+                        j = pos[r2]
+                        c = cap[j] - share
+                        cap[j] = c if c > 0.0 else 0.0
+                        left[j] -= 1
+        return out
 
     def _arm(self) -> None:
         """Show the loop the first valid end of the agenda, and only that one."""
@@ -241,9 +293,7 @@ class Fabric:
         for r in f.resources:
             flows = r.flows
             del flows[f]
-            if flows:
-                r.share = r.capacity / len(flows)
-            else:
+            if not flows:
                 r.busy_time += now - r._since
         self._retime(now, f.resources)
         self._log(f)
