@@ -1,7 +1,9 @@
 """Evaluations per second of LLMCost.iteration_time: repeated shapes, fresh shapes, numpy.
 
 Run ``python bench/perf_speed.py``.  The simulator calls iteration_time on every iteration, so
-the repeated-shape path (a dict hit) should exceed 200,000 evaluations per second.
+the repeated-shape path (a dict hit) should exceed 200,000 evaluations per second.  The last
+lines time ProfiledCost (a spec's `profile`) on a synthetic table of the same model, and the
+analytical model on the same shapes in the same process.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from perf_common import A100
 
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.perf.llm import LLMCost
+from hermes_dsl.perf.profiles import ProfiledCost, TableRow, analytical_kernel_time
 
+TABLE_OPS = ("input_norm", "qkv_proj", "rope", "o_proj", "post_norm", "mlp_up", "mlp_act")
+TABLE_OPS += ("mlp_down", "add", "embedding")
 LLAMA3_70B = ModelSpec("llama-3.1-70b", "decoder", 80, 8192, 64, 8, 128, 28672, 128256)
 
 
@@ -63,6 +68,21 @@ def main() -> int:
     LLMCost(A100, LLAMA3_70B, tp=8).iteration_times(*arr)
     dt = time.perf_counter() - t0
     print(f"numpy path, {n:,} shapes:            {n / dt:12,.0f} /s")
+
+    # A measured table: every token operator at 32 token counts, at tp=8 (times from the
+    # analytical model itself; only the lookup speed matters here).
+    ana = LLMCost(A100, LLAMA3_70B, tp=8)
+    rows = [
+        TableRow(op, t, 1.0, 8, analytical_kernel_time(ana, op, t))
+        for op in TABLE_OPS
+        for t in np.geomspace(1, 8192, 32).round()
+    ]
+    mixed = shapes(n, seed=5, distinct_tokens=8)
+    for label, fn in (
+        ("ProfiledCost, fresh shapes:            ", ProfiledCost(A100, LLAMA3_70B, rows, tp=8)),
+        ("LLMCost on the same shapes:            ", LLMCost(A100, LLAMA3_70B, tp=8)),
+    ):
+        print(f"{label}{rate(fn.iteration_time, mixed):12,.0f} /s")
     return 0
 
 
