@@ -8,6 +8,7 @@ be is known only from the field it is assigned to, so names stay ``Sym`` values 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -112,6 +113,9 @@ def span_of(node: object) -> Span:
     return node.span  # type: ignore[attr-defined]
 
 
+_FINITE_HINT = "numbers must stay below about 1.8e308 (in SI units, after prefixes)"
+
+
 class Evaluator:
     """Turns AST expressions into Values, substituting params and checking arithmetic units."""
 
@@ -163,6 +167,8 @@ class Evaluator:
         raise AssertionError(f"unknown expression {e!r}")
 
     def _number(self, e: ast.Number) -> Qty:
+        if not math.isfinite(e.value):
+            self._fail("E0304", "this number is too large", e.span, hint=_FINITE_HINT)
         if not e.unit:
             return Qty(e.value, NONE, e.is_int, e.span)
         try:
@@ -175,9 +181,17 @@ class Evaluator:
         value = (
             e.value / inverse if inverse and abs(inverse * scale - 1) < 1e-12 else e.value * scale
         )
+        if not math.isfinite(value):
+            self._fail("E0304", "this number is too large", e.span, hint=_FINITE_HINT)
         return Qty(value, dim, e.is_int and dim == NONE and value == int(value), e.span, e.unit)
 
     def _binop(self, e: ast.BinOp) -> Qty:
+        q = self._binop_value(e)
+        if not math.isfinite(q.value):
+            self._fail("E0304", "the result is too large", e.span, hint=_FINITE_HINT)
+        return q
+
+    def _binop_value(self, e: ast.BinOp) -> Qty:
         a, b = self.eval(e.left), self.eval(e.right)
         if not isinstance(a, Qty) or not isinstance(b, Qty):
             bad = a if not isinstance(a, Qty) else b

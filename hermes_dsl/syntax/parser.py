@@ -12,6 +12,7 @@ three diagnostics and the rest of it is still checked.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from functools import lru_cache
@@ -428,7 +429,8 @@ def _number(text: str, span: Span) -> ast.Number:
     if unit in COUNT_SUFFIX:
         value *= COUNT_SUFFIX[unit]
         unit = ""
-    return ast.Number(value, unit, span, is_int and value == int(value))
+    # a literal past the float range is inf: the resolver reports it (E0304), not int()
+    return ast.Number(value, unit, span, is_int and math.isfinite(value) and value == int(value))
 
 
 @lru_cache(maxsize=1)
