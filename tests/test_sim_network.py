@@ -80,6 +80,18 @@ def test_max_min_rates_by_hand() -> None:
     assert ended["A"] == pytest.approx(20.0)
 
 
+def test_unlimited_resources_do_not_stall_flows() -> None:
+    loop = EventLoop()
+    fab = Fabric(loop)
+    a = fab.resource("a", "A", float("inf"))
+    b = fab.resource("b", "B", float("inf"))
+    ends: list[float] = []
+    fab.transfer(0.0, 1e9, (b,), 0.0, lambda t: ends.append(t))
+    loop.schedule(0.5, lambda t: fab.transfer(t, 1e9, (a, b), 1e-3, lambda t: ends.append(t)))
+    loop.run()
+    assert ends == [0.0, 0.5 + 1e-3]  # no bytes wait on an unlimited bandwidth
+
+
 def _scenario(fabric_type: type[Fabric], seed: int) -> tuple[list[Any], EventLoop, Fabric]:
     """Transfers at quantised times with repeated sizes (so that ends tie), over random subsets
     of four resources, each end starting a follow-up transfer now and then."""

@@ -42,6 +42,8 @@ from hermes_dsl.sim.loop import EventLoop
 
 __all__ = ["Fabric", "Flow", "Resource"]
 
+_INF = float("inf")
+
 
 class Resource:
     """A bandwidth shared by the flows crossing it (B/s)."""
@@ -255,8 +257,9 @@ class Fabric:
                 for r2 in g.resources:
                     if r2 is not r:
                         j = pos[r2]
-                        c = cap[j] - share
-                        cap[j] = c if c > 0.0 else 0.0
+                        if share < _INF:  # an unlimited resource takes nothing off the others
+                            c = cap[j] - share
+                            cap[j] = c if c > 0.0 else 0.0
                         left[j] -= 1
         return out
 
