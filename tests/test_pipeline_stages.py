@@ -256,6 +256,23 @@ def test_memory_tier_energy_is_idle_power_plus_active_time(tmp_path: Path) -> No
     assert r.stage_energy()["kv"] == pytest.approx(want, rel=1e-12)
     assert r.metric("energy") == pytest.approx(sum(c.energy for c in r.clients) + want)
 
+    # Private shares (the default) are hardware of their own, at the tier's bandwidth: two
+    # clients, two shares, each drawing idle power; a shared tier is one.
+    for shared, copies in (("false", 2), ("true", 1)):
+        p = load(
+            tmp_path,
+            f"""pipeline p {{
+  stage kv = kv_fetch(Tiny, tiers = [h.slow], hit = [1], shared = {shared})
+  stage llm = generate(Tiny) on h.g[0..2]
+  flow kv -> llm
+}}""",
+        )
+        r = run_point(p, "main", 0)
+        tiers = [x for x in r.resources if x.kind == "memory"]
+        assert len(tiers) == copies
+        want = copies * 10 * r.end_time + (30 - 10) * 20 * 1000 * TINY_KV_BYTES / 10e9
+        assert sum(x.energy for x in tiers) == pytest.approx(want, rel=1e-12)
+
 
 # -- disaggregation -------------------------------------------------------------------------
 def test_disaggregated_kv_transfer_is_bytes_over_bandwidth_plus_latency(tmp_path: Path) -> None:

@@ -41,6 +41,11 @@ TWO_CPUS = "cpu c[2] : Grace\n    link host0 : PCIe5_x16 connects c[0], g[0]\n" 
 )
 
 
+ONE_CPU_TWO_LINKS = "cpu c : Grace\n    link host0 : PCIe5_x16 connects c, g[0]\n" + (
+    "    link host1 : PCIe5_x16 connects c, g[1]"
+)
+
+
 def clients(tmp_path: Path, cpus: str, tp: int):  # type: ignore[no-untyped-def]
     path = tmp_path / "spec.hermes"
     path.write_text(SPEC.format(cpus=cpus, tp=tp))
@@ -61,9 +66,18 @@ def test_swap_uses_the_link_to_the_cpu(tmp_path: Path) -> None:
     # Each GPU with a CPU of its own: the two links add up.
     _, cl, _ = clients(tmp_path, TWO_CPUS, tp=2)
     assert [c.host_bandwidth for c in cl] == [2 * pcie5] * 2
+    # One CPU entered through two links: each link's end at the CPU carries its bandwidth.
+    _, cl, _ = clients(tmp_path, ONE_CPU_TWO_LINKS, tp=2)
+    assert [c.host_bandwidth for c in cl] == [2 * pcie5] * 2
+
+
+NVLINK_ONLY = "cpu c : Grace"  # a CPU in the node, but no link names it
 
 
 def test_swap_without_a_cpu_is_assumed_and_said(tmp_path: Path) -> None:
+    for cpus in ("", NVLINK_ONLY):
+        program, cl, notes = clients(tmp_path, cpus, tp=1)
+        assert [c.host_bandwidth for c in cl] == [DEFAULT_HOST_BANDWIDTH] * 4, cpus
     program, cl, notes = clients(tmp_path, "", tp=1)
     assert [c.host_bandwidth for c in cl] == [DEFAULT_HOST_BANDWIDTH] * 4
     assert len(notes) == 1 and "reach no CPU" in notes[0]

@@ -28,14 +28,14 @@ import numpy as np
 
 from hermes_dsl.check.fit import kv_fit
 from hermes_dsl.ir.experiment import Experiment, Program
-from hermes_dsl.ir.hardware import Device, LinkSpec, Memory, MemorySpec, Platform
+from hermes_dsl.ir.hardware import Device, DeviceSpec, LinkSpec, Memory, MemorySpec, Platform
 from hermes_dsl.ir.model import ModelSpec
 from hermes_dsl.ir.pipeline import LLM_STAGES, Pipeline, Stage
 from hermes_dsl.ir.profile import Profile
 from hermes_dsl.ir.workload import Distribution, Workload
 from hermes_dsl.perf.collectives import COLLECTIVE_STARTUP
 from hermes_dsl.perf.llm import LLMCost
-from hermes_dsl.perf.profiles import ProfiledCost, TableRow, read_profile
+from hermes_dsl.perf.profiles import ProfileData, ProfiledCost, read_profile, shape_mismatch
 from hermes_dsl.perf.rag import encoder_time, ivfpq_search, rerank_time
 from hermes_dsl.sim.batching import BatchingPolicy
 from hermes_dsl.sim.client import LLMClient, SimulationStalled
@@ -253,32 +253,36 @@ class _Hardware:
     def host_bandwidth(self, devices: tuple[str, ...]) -> float | None:
         """B/s between a client's devices and host memory, for swapping KV blocks out and in.
 
-        Each device swaps its own share through the path to its nearest CPU (fewest links, then
-        the fastest; CPUs in the device's own group first).  Devices that reach the same CPU
-        share the last link into it, so that CPU contributes the fastest of their paths, not
-        their sum; distinct CPUs add up.  ``None`` when a device reaches no CPU.
+        Each device swaps its own share through the path to its nearest CPU that a link names
+        as an endpoint (fewest links, then the fastest; CPUs in the device's own group first):
+        a CPU no link names is not wired to anything, and reaching it through the GPUs' own
+        fabric would swap at NVLink speed.  As in the fabric, each link endpoint carries the
+        link's bandwidth: devices entering the CPU through the same link share that link's end
+        there (the fastest of their paths counts, not their sum); separate links add up.
+        ``None`` when a device reaches no such CPU.
         """
-        per_cpu: dict[str, float] = {}
+        per_entry: dict[tuple[str, str], float] = {}
         for path in devices:
             found = self.devices.get(path)
             if found is None:
                 return None
             dev, platform = found
-            cpus = [d for d in platform.devices if d.spec.kind == "cpu"]
+            wired = {e for lk in platform.links for e in lk.endpoints}
+            cpus = [d for d in platform.devices if d.spec.kind == "cpu" and d.path in wired]
             near = [d for d in cpus if d.parent == dev.parent] or cpus
-            best: tuple[tuple[int, float, str], float] | None = None
+            best: tuple[tuple[int, float, str], str, float] | None = None
             for cpu in near:
                 info = self.path_info(path, cpu.path)
-                if info is None or not info.links:
+                if info is None or not info.links or cpu.path not in info.links[-1].endpoints:
                     continue
                 key = (len(info.links), -info.bottleneck_bandwidth, cpu.path)
                 if best is None or key < best[0]:
-                    best = (key, info.bottleneck_bandwidth)
+                    best = (key, info.links[-1].path, info.bottleneck_bandwidth)
             if best is None:
                 return None
-            cpu_path = best[0][2]
-            per_cpu[cpu_path] = max(per_cpu.get(cpu_path, 0.0), best[1])
-        return sum(per_cpu.values())
+            entry = (best[0][2], best[1])  # the CPU and the link that enters it
+            per_entry[entry] = max(per_entry.get(entry, 0.0), best[2])
+        return sum(per_entry.values())
 
     def common_link(self, devices: tuple[str, ...]) -> LinkSpec | None:
         if len(devices) < 2:
@@ -348,13 +352,13 @@ def _policy(stage: Stage, model: ModelSpec) -> BatchingPolicy:
         raise SimulationError(str(err), b.span if b is not None else stage.span) from None
 
 
-def _profile_rows(profile: Profile, cache: dict) -> tuple[TableRow, ...]:  # type: ignore[type-arg]
-    """A profile's rows, read once per run (several stages and tp values share a file)."""
-    key = ("profile rows", profile.path, profile.format)
-    rows = cache.get(key)
-    if rows is None:
+def _profile_table(profile: Profile, cache: dict) -> ProfileData:  # type: ignore[type-arg]
+    """A profile's file, read once per run (several stages and tp values share a file)."""
+    key = ("profile data", profile.path, profile.format)
+    data = cache.get(key)
+    if data is None:
         try:
-            rows = cache[key] = read_profile(profile.path, profile.format or None).rows
+            data = cache[key] = read_profile(profile.path, profile.format or None)
         except FileNotFoundError:
             raise SimulationError(
                 f"profile file `{profile.path}` not found",
@@ -365,7 +369,30 @@ def _profile_rows(profile: Profile, cache: dict) -> tuple[TableRow, ...]:  # typ
             raise SimulationError(
                 f"cannot use profile file `{profile.path}`: {err}", profile.span
             ) from None
-    return rows
+    return data
+
+
+def _profiled_cost(
+    profile: Profile,
+    stage: Stage,
+    dev: DeviceSpec,
+    model: ModelSpec,
+    link: LinkSpec | None,
+    cache: dict,  # type: ignore[type-arg]
+) -> ProfiledCost:
+    """The cost model of a profiled client, after the checks `hermes check` makes on the file
+    (repeated here: a file found only when the module runs was not there to check)."""
+    data = _profile_table(profile, cache)
+    if data.shape is not None and (why := shape_mismatch(data.shape, model)) is not None:
+        raise SimulationError(why, profile.span, "use the profile of this model, or profile it")
+    if stage.tp not in data.tps:
+        raise SimulationError(
+            f"stage `{stage.name}` runs at tp = {stage.tp}, but profile `{profile.name}` has no "
+            f"measurements at tp = {stage.tp}",
+            stage.span,
+            "measured at tp = " + ", ".join(map(str, data.tps)),
+        )
+    return ProfiledCost(dev, model, data.rows, stage.tp, stage.pp, link, name=profile.name)
 
 
 def _swap_bandwidth(
@@ -435,10 +462,7 @@ def build_llm_clients(
                 if profile is None:
                     cost = LLMCost(dev, model, stage.tp, stage.pp, link)
                 else:
-                    rows = _profile_rows(profile, costs)
-                    cost = ProfiledCost(
-                        dev, model, rows, stage.tp, stage.pp, link, name=profile.name
-                    )
+                    cost = _profiled_cost(profile, stage, dev, model, link, costs)
             except ValueError as err:
                 raise SimulationError(f"stage `{stage.name}`: {err}", stage.span) from None
             costs[key] = cost
@@ -836,21 +860,17 @@ class Assembly:
         a = cols["arrival"]
         a = a[~np.isnan(a)]
         duration = max(end - (float(a.min()) if len(a) else 0.0), 0.0)
-        idle_counted: set[str] = set()
         for r in self.fabric.resources:
             busy = self.fabric.busy_time(r, end)
             util = r.bytes / (r.capacity * duration) if duration > 0 else 0.0
             energy, stage = 0.0, ""
             if r.kind == "memory":
-                # A tier draws its idle power for the whole run (counted once, on its first
-                # share) and its extra active power for the time its bytes take at full
-                # bandwidth; private shares of one tier are slices of the same hardware.
-                tier = r.name.split("@")[0]
-                spec, stage = self.tier_specs[tier]
-                energy = max(spec.tdp - spec.idle_power, 0.0) * r.bytes / spec.bandwidth
-                if tier not in idle_counted:
-                    idle_counted.add(tier)
-                    energy += spec.idle_power * end
+                # A tier (or a client's private share of it, which the bandwidth model treats
+                # as hardware of its own, at the tier's full bandwidth) draws its idle power for
+                # the whole run and its extra active power for the time its bytes take.
+                spec, stage = self.tier_specs[r.name.split("@")[0]]
+                active = max(spec.tdp - spec.idle_power, 0.0) * r.bytes / r.capacity
+                energy = spec.idle_power * end + active
             res_rows.append(
                 ResourceRow(
                     r.name, r.kind, r.capacity, r.bytes, busy, min(util, 1.0), energy, stage
