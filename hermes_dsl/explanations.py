@@ -288,6 +288,14 @@ measurements for. Kernel times at one tp do not carry over to another (each devi
 different share of every layer), so either profile that tp or change the stage's `tp` to
 one the hint lists.""",
     ),
+    "E0423": (
+        "two profiles for one model and device",
+        """
+Two `profile` declarations name the same model on devices with the same datasheet, so a
+client would have two tables to choose from. One profile holds every measurement of a
+model on a device: a table's rows carry their `tp`, so timings at several tensor-parallel
+degrees go in one file.""",
+    ),
     "W0410": (
         "stages not joined by a link",
         """

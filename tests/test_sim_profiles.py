@@ -15,8 +15,8 @@ from hermes_dsl.compiler import check_file
 from hermes_dsl.lower.codegen import lower_file
 from hermes_dsl.perf.llm import LLMCost
 from hermes_dsl.perf.profiles import ProfiledCost, ProfileError, read_profile
-from hermes_dsl.sim.assemble import build_llm_clients, run_point
-from tests.conftest import require_shared_data
+from hermes_dsl.sim.assemble import SimulationError, build_llm_clients, run_point
+from tests.conftest import REPO, require_shared_data
 
 SPEC = """hermes 1
 import std.hw.nvidia.{{A100_80GB, H100_SXM}}
@@ -95,7 +95,8 @@ def test_profiled_prefill_is_the_hand_sum_of_the_table(tmp_path: Path) -> None:
     program = res.program
     model = program.model("Llama2_7B")
     (prof,) = program.profiles
-    assert prof.format == "table" and prof.tps == (1,)
+    assert prof.format == "" and prof.tps == (1,)  # no `format`: told from the header
+    assert read_profile(prof.path).format == "table"
     (info,) = [i for i in res.info if i.topic == "kv_capacity"]  # what `check --info` prints
     assert info.value("profile") == "measured" and "timings measured" in info.message
 
@@ -198,7 +199,7 @@ def test_vidur_profile_of_the_published_data(tmp_path: Path) -> None:
     res = check_file(path, data_paths=(data,))
     assert res.ok, [d.message for d in res.diagnostics]
     (prof,) = res.program.profiles
-    assert prof.format == "vidur" and prof.tps == (1, 2, 4, 8)
+    assert read_profile(prof.path).format == "vidur" and prof.tps == (1, 2, 4, 8)
     stage = res.program.pipelines[0].stages[0]
     (client,) = build_llm_clients(res.program, stage)
     cost = client.cost
@@ -212,3 +213,62 @@ def test_vidur_profile_of_the_published_data(tmp_path: Path) -> None:
     result = run_point(res.program, "e", 1)
     # Vidur files have no attention or LM head: the run says those kernels are analytical.
     assert any("attn_prefill not in the profile" in w for w in result.warnings)
+
+
+def test_a_file_found_only_when_running_is_checked_then(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`hermes check` could not read it: the run makes the same checks before using it."""
+    path = spec(tmp_path)
+    (tmp_path / "llama.csv").unlink()
+    res = check_file(path)
+    assert res.ok and "W0215" in [d.code for d in res.diagnostics]
+    program = res.program
+    # measured at tp = 2 only, but the stage runs at tp = 1
+    lines = ["operator,tokens,batch,tp,seconds", "qkv_proj,1,1,2,1e-5", "qkv_proj,99,1,2,2e-5"]
+    (tmp_path / "llama.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SimulationError, match="no measurements at tp = 1"):
+        run_point(program, "e", 1)
+    # a Vidur file of another model (Llama-2-7B's file declared for the 13B model)
+    vidur = REPO / "tests" / "golden" / "bad" / "profiles" / "llama2_7b_vidur.csv"
+    text = spec(tmp_path / "b").read_text().replace("Llama2_7B", "Llama2_13B")
+    (tmp_path / "b" / "spec.hermes").write_text(text)
+    (tmp_path / "b" / "llama.csv").unlink()
+    program = check_file(tmp_path / "b" / "spec.hermes").program
+    (tmp_path / "b" / "llama.csv").write_text(vidur.read_text())
+    monkeypatch.chdir(tmp_path / "b")
+    with pytest.raises(SimulationError, match="hidden = 4096, but `Llama2_13B` has hidden = 5120"):
+        run_point(program, "e", 1)
+
+
+def test_every_unprofiled_kernel_is_named(tmp_path: Path) -> None:
+    path = spec(tmp_path)
+    table = tmp_path / "llama.csv"
+    kept = [ln for ln in table.read_text().splitlines() if not ln.startswith("mlp_up,")]
+    table.write_text("\n".join(kept) + "\n")
+    result = run_point(resolve(path).program, "e", 1)
+    assert "profile `measured`: mlp_up not in the profile (tp=1); analytical" in result.warnings
+
+
+def test_unreadable_files_are_diagnostics_not_crashes(tmp_path: Path) -> None:
+    path = spec(tmp_path)
+    table = tmp_path / "llama.csv"
+    table.write_text("\ufeff" + table.read_text(), encoding="utf-8")  # a BOM, as Excel writes
+    assert check_file(path).ok
+    for content in (b"\xff\xfe\x00bad", b"operator,tokens,batch,tp,seconds\n" + b"x" * 200_000):
+        table.write_bytes(content)
+        res = check_file(path)
+        assert [d.code for d in res.diagnostics if d.is_error] == ["E0313"]
+    vidur = REPO / "tests" / "golden" / "bad" / "profiles" / "llama2_7b_vidur.csv"
+    header, *rows = vidur.read_text().splitlines()
+    nan_rows = [",".join(["nan"] * 10 + r.split(",")[10:]) for r in rows]
+    table.write_text("\n".join([header, *nan_rows]) + "\n")
+    res = check_file(path)
+    assert any("no usable measurements" in d.message for d in res.diagnostics if d.is_error)
+
+
+def test_a_field_given_twice_is_an_error(tmp_path: Path) -> None:
+    path = spec(tmp_path)
+    text = path.read_text().replace('data   = "llama.csv"', 'data = "llama.csv"\n  data = "x.csv"')
+    path.write_text(text)
+    res = check_file(path)
+    assert [d.code for d in res.diagnostics if d.is_error] == ["E0202"]

@@ -167,7 +167,22 @@ class _Checker:
 
     # ------------------------------------------------------------------------------ profiles
     def profiles(self) -> None:
-        """Every profile is used by some LLM stage, and has measurements at that stage's tp."""
+        """One profile per model and device; each used by some LLM stage, and measured at that
+        stage's tp."""
+        profiles = self.program.profiles
+        shadowed: set[str] = set()
+        for i, prof in enumerate(profiles):
+            first = next((p for p in profiles[:i] if p.covers(prof.device, prof.model)), None)
+            if first is not None:
+                shadowed.add(prof.name)
+                self.error(
+                    "E0423",
+                    f"profiles `{first.name}` and `{prof.name}` both time `{prof.model}` on "
+                    f"`{prof.device.type_name}`",
+                    prof.span,
+                    hint="put all the measurements (every tp) in one file, or drop one profile",
+                    notes=(Note(f"`{first.name}` is declared here", first.span),),
+                )
         used: set[str] = set()
         for pipeline in self.program.pipelines:
             for s in pipeline.stages:
@@ -188,8 +203,8 @@ class _Checker:
                             hint="measured at tp = " + ", ".join(map(str, prof.tps)),
                             notes=(Note("the profile is declared here", prof.span),),
                         )
-        for prof in self.program.profiles:
-            if prof.name not in used:
+        for prof in profiles:
+            if prof.name not in used and prof.name not in shadowed:
                 self.error(
                     "W0415",
                     f"profile `{prof.name}` is used by no stage: no LLM stage runs "

@@ -18,14 +18,14 @@ class Profile:
     ``path`` is the table file (absolute once found; the generated code locates it again at run
     time).  ``tps`` are the tensor-parallel degrees the file has measurements for, read when the
     spec was checked, so the checks can tell a stage whose tp was never measured without reading
-    the file again.
+    the file again (the run checks the file it reads once more: it may have changed).
     """
 
     name: str
     device: DeviceSpec
     model: str  # the model's name in Program.models
     path: str
-    format: str  # one of PROFILE_FORMATS, or "" when the file was not found: told when read
+    format: str  # one of PROFILE_FORMATS as the spec names it, or "": told from the file
     tps: tuple[int, ...] = ()
     span: Span = NO_SPAN
 

@@ -193,7 +193,8 @@ def _portable_program(prog: Program, roots: list[Path]) -> Program:
         for w in prog.workloads
     )
     profiles = tuple(
-        dataclasses.replace(p, path=_data_relative(p.path, roots))  # type: ignore[arg-type]
+        # ``tps`` serve the checks, read from the file at hand; the run reads the file again
+        dataclasses.replace(p, path=_data_relative(p.path, roots), tps=())  # type: ignore[arg-type]
         for p in prog.profiles
     )
     return dataclasses.replace(

@@ -139,7 +139,7 @@ def load_vidur_mlp(path: str | Path) -> VidurProfile:
     path = Path(path)
     records = []
     shape = None
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in _VIDUR_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
@@ -263,7 +263,7 @@ def load_operator_table(path: str | Path) -> list[TableRow]:
     """
     path = Path(path)
     out = []
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or not set(TABLE_HEADER) <= set(reader.fieldnames):
             raise ProfileError(f"{path.name}: line 1: the header must be {','.join(TABLE_HEADER)}")
@@ -348,10 +348,35 @@ class ProfileData:
         return tuple(sorted({r.tp for r in self.rows}))
 
 
+def shape_mismatch(shape: VidurShape, model: ModelSpec) -> str | None:
+    """Why a Vidur file's recorded shape is not ``model``'s (``None`` when it is).
+
+    The vocabulary is not compared: Vidur pads it (32,768 for Llama-2's 32,000), and only the
+    embedding gather, whose time does not depend on it, is profiled.
+    """
+    pairs = (
+        ("hidden", shape.n_embd, model.hidden),
+        ("heads", shape.n_head, model.heads),
+        ("kv_heads", shape.n_kv_head, model.kv_heads),
+        ("ffn", shape.n_expanded_embd, model.ffn),
+        ("gated_mlp", shape.use_gated_mlp, model.gated_mlp),
+    )
+    for name, measured, declared in pairs:
+        if measured != declared:
+            return (
+                f"the profile was measured on a model with {name} = {measured}, "
+                f"but `{model.name}` has {name} = {declared}"
+            )
+    return None
+
+
 def detect_format(path: str | Path) -> str | None:
     """``"table"`` or ``"vidur"`` from a file's header line; ``None`` when it is neither."""
-    with Path(path).open(newline="") as fh:
-        header = next(csv.reader(fh), [])
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ProfileError(f"{Path(path).name}: line 1: {err}") from None
     names = {h.strip() for h in header}
     if set(TABLE_HEADER) <= names:
         return "table"
@@ -375,10 +400,17 @@ def read_profile(path: str | Path, fmt: str | None = None) -> ProfileData:
         fmt = found
     elif found is not None and found != fmt:
         raise ProfileError(f"{Path(path).name}: line 1: the header is that of a {found} file")
-    if fmt == "vidur":
-        prof = load_vidur_mlp(path)
-        return ProfileData("vidur", tuple(table_from_vidur(prof)), prof.shape)
-    return ProfileData("table", tuple(load_operator_table(path)))
+    try:
+        if fmt == "vidur":
+            prof = load_vidur_mlp(path)
+            data = ProfileData("vidur", tuple(table_from_vidur(prof)), prof.shape)
+        else:
+            data = ProfileData("table", tuple(load_operator_table(path)))
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ProfileError(f"{Path(path).name}: {err}") from None
+    if not data.rows:
+        raise ProfileError(f"{Path(path).name}: no usable measurements (every time is empty)")
+    return data
 
 
 def write_operator_table(path: str | Path, rows: Iterable[TableRow]) -> None:
@@ -477,7 +509,13 @@ class ProfiledCost:
         self._shape_cache: dict[tuple[int, float, int, int, int], float] = {}
         if model.is_moe:
             self._warn_once("moe", f"{model.name}: MoE layers are not profiled; analytical MLP")
-        for op in ("attn_prefill", "attn_decode", "lm_head", "embedding"):
+        for op in (
+            *(op for op, _ in _TOKEN_OPS),
+            "attn_prefill",
+            "attn_decode",
+            "lm_head",
+            "embedding",
+        ):
             if op not in self.curves:
                 self._warn_once(f"missing:{op}", f"{op} not in the profile (tp={tp}); analytical")
 

@@ -38,7 +38,7 @@ from hermes_dsl.ir.pipeline import (
 )
 from hermes_dsl.ir.profile import PROFILE_FORMATS, Profile
 from hermes_dsl.ir.workload import Distribution, Reasoning, Workload
-from hermes_dsl.perf.profiles import ProfileError, VidurShape, read_profile
+from hermes_dsl.perf.profiles import ProfileError, VidurShape, read_profile, shape_mismatch
 from hermes_dsl.resolve.hardware import Inst, PlatformBuilder, select
 from hermes_dsl.resolve.loader import LoadedModule, Loader
 from hermes_dsl.resolve.parts import Context, model_spec
@@ -232,6 +232,7 @@ class Resolver:
             elif d.kind in HARDWARE_KINDS:
                 self._template(d)
         profiles = [p for d in decls if d.kind == "profile" if (p := self._profile(d))]
+        self._imported_profiles()
         workloads = [w for d in decls if d.kind == "workload" if (w := self._workload(d))]
         pipelines = [p for d in decls if d.kind == "pipeline" if (p := self._pipeline(d))]
         experiments = [
@@ -678,7 +679,7 @@ class Resolver:
             kw["packing"] = c.symbol(args["packing"], "packing", PACKING)
         return Batching(fn.name, span=fn.span, **kw)  # type: ignore[arg-type]
 
-    # ------------------------------------------------------------------------------ workloads
+    # ------------------------------------------------------------------------------ field blocks
     def _block_fields(
         self,
         d: ast.Decl,
@@ -697,6 +698,15 @@ class Resolver:
                         f"a {d.kind} has no field `{m.name}`",
                         m.name_span,
                         hint=f"did you mean `{guess}`?" if guess else "fields: " + ", ".join(names),
+                    )
+                    continue
+                if m.name in fields:
+                    self.sink.error(
+                        "E0202",
+                        f"`{m.name}` is given twice in {d.kind} `{d.name}`",
+                        m.name_span,
+                        hint="keep one of them",
+                        notes=(Note("first given here", fields[m.name].name_span),),
                     )
                     continue
                 fields[m.name] = m
@@ -752,7 +762,27 @@ class Resolver:
             return None
         if table.shape is not None:
             self._check_profile_shape(table.shape, self.models[model], span_of(data))
-        return Profile(d.name, device, model, path, table.format, table.tps, d.name_span)
+        # The format stays as the spec gives it: an unnamed one is told from the file again
+        # when the run reads it, so a compiled module does not depend on the file's contents.
+        return Profile(d.name, device, model, path, fmt or "", table.tps, d.name_span)
+
+    def _imported_profiles(self) -> None:
+        """A profile applies to the spec that declares it: importing one would do nothing."""
+        for imp in self.root.ast.imports:
+            for name in (
+                (n.alias or n.name for n in imp.names)
+                if imp.names
+                else (imp.alias or imp.path[-1],)
+            ):
+                found = self.root.decls.get(name)
+                if found is not None and found[0].kind == "profile" and found[1] is not self.root:
+                    self.sink.error(
+                        "E0401",
+                        f"`{name}` is a profile: profiles cannot be imported",
+                        imp.span,
+                        hint="declare the profile in the spec that runs (a library can export "
+                        "the model and device parts it names)",
+                    )
 
     def _device_part(self, v: Value) -> DeviceSpec:
         """The datasheet of the device part (``gpu``, ``cpu`` or ``accel`` declaration) named."""
@@ -778,23 +808,9 @@ class Resolver:
 
     def _check_profile_shape(self, shape: VidurShape, model: ModelSpec, span: Span) -> None:
         """A Vidur file records the shape it was measured with; it must be the model's."""
-        pairs = (
-            ("hidden", shape.n_embd, model.hidden),
-            ("heads", shape.n_head, model.heads),
-            ("kv_heads", shape.n_kv_head, model.kv_heads),
-            ("ffn", shape.n_expanded_embd, model.ffn),
-            ("gated_mlp", shape.use_gated_mlp, model.gated_mlp),
-        )
-        for name, measured, declared in pairs:
-            if measured != declared:
-                self.sink.error(
-                    "E0314",
-                    f"the profile was measured on a model with {name} = {measured}, "
-                    f"but `{model.name}` has {name} = {declared}",
-                    span,
-                    hint="use the profile of this model, or profile it",
-                )
-                return
+        why = shape_mismatch(shape, model)
+        if why is not None:
+            self.sink.error("E0314", why, span, hint="use the profile of this model, or profile it")
 
     # ------------------------------------------------------------------------------ workloads
     def _workload(self, d: ast.Decl) -> Workload | None:
