@@ -41,7 +41,7 @@ from hermes_dsl.ir.workload import Distribution, Reasoning, Workload
 from hermes_dsl.perf.profiles import ProfileError, VidurShape, read_profile, shape_mismatch
 from hermes_dsl.resolve.hardware import Inst, PlatformBuilder, select
 from hermes_dsl.resolve.loader import LoadedModule, Loader
-from hermes_dsl.resolve.parts import Context, model_spec
+from hermes_dsl.resolve.parts import Context, model_spec, part_spec
 from hermes_dsl.resolve.schema import DEVICE_KINDS, GROUP_KINDS, HARDWARE_KINDS
 from hermes_dsl.resolve.values import (
     PARAM_TYPES,
@@ -350,8 +350,6 @@ class Resolver:
     # ------------------------------------------------------------------------------ parts
     def _template(self, d: ast.Decl) -> None:
         """Check a part template even when no platform uses it (stdlib files, libraries)."""
-        from hermes_dsl.resolve.parts import part_spec
-
         if d.kind in GROUP_KINDS:
             builder = PlatformBuilder(self.ctx)
             try:
@@ -802,8 +800,6 @@ class Resolver:
                 v.span,  # type: ignore[union-attr]
                 hint="name the gpu, cpu or accel part the timings were measured on",
             )
-        from hermes_dsl.resolve.parts import part_spec
-
         return part_spec(self.ctx, decl, module, v.ref.dotted)  # type: ignore[union-attr,return-value]
 
     def _check_profile_shape(self, shape: VidurShape, model: ModelSpec, span: Span) -> None:

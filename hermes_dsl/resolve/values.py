@@ -167,21 +167,18 @@ class Evaluator:
         raise AssertionError(f"unknown expression {e!r}")
 
     def _number(self, e: ast.Number) -> Qty:
-        if not math.isfinite(e.value):
-            self._fail("E0304", "this number is too large", e.span, hint=_FINITE_HINT)
-        if not e.unit:
-            return Qty(e.value, NONE, e.is_int, e.span)
-        try:
-            scale, dim = parse_unit(e.unit)
-        except UnitError as err:
-            self.sink.error("E0301", err.message, e.span, hint=err.hint)
-            raise Invalid from None
-        inverse = round(1 / scale) if scale < 1 else 0
-        # divide by 1e6 rather than multiply by 1e-6: `20 us` is exactly 2e-05, not 1.99...e-05
-        value = (
-            e.value / inverse if inverse and abs(inverse * scale - 1) < 1e-12 else e.value * scale
-        )
-        if not math.isfinite(value):
+        value, dim = e.value, NONE
+        if e.unit:
+            try:
+                scale, dim = parse_unit(e.unit)
+            except UnitError as err:
+                self.sink.error("E0301", err.message, e.span, hint=err.hint)
+                raise Invalid from None
+            inverse = round(1 / scale) if scale < 1 else 0
+            # divide by 1e6 rather than multiply by 1e-6: `20 us` is exactly 2e-05, not 1.99e-05
+            exact = inverse and abs(inverse * scale - 1) < 1e-12
+            value = value / inverse if exact else value * scale
+        if not math.isfinite(value):  # a literal past the float range, or scaled past it
             self._fail("E0304", "this number is too large", e.span, hint=_FINITE_HINT)
         return Qty(value, dim, e.is_int and dim == NONE and value == int(value), e.span, e.unit)
 

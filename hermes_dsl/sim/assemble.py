@@ -213,6 +213,7 @@ class _Hardware:
                 self.memories[m.path] = (m, p)
         self._topo: dict[str, object] = {}
         self._paths: dict[tuple[str, str], object] = {}
+        self._cpus: dict[str, list[Device]] = {}
 
     def topology(self, platform: Platform):  # type: ignore[no-untyped-def]
         t = self._topo.get(platform.name)
@@ -250,6 +251,15 @@ class _Hardware:
         self._paths[key] = info
         return info
 
+    def _linked_cpus(self, platform: Platform) -> list[Device]:
+        """The platform's CPUs that some link names as an endpoint (computed once)."""
+        cpus = self._cpus.get(platform.name)
+        if cpus is None:
+            wired = {e for lk in platform.links for e in lk.endpoints}
+            cpus = [d for d in platform.devices if d.spec.kind == "cpu" and d.path in wired]
+            self._cpus[platform.name] = cpus
+        return cpus
+
     def host_bandwidth(self, devices: tuple[str, ...]) -> float | None:
         """B/s between a client's devices and host memory, for swapping KV blocks out and in.
 
@@ -267,8 +277,7 @@ class _Hardware:
             if found is None:
                 return None
             dev, platform = found
-            wired = {e for lk in platform.links for e in lk.endpoints}
-            cpus = [d for d in platform.devices if d.spec.kind == "cpu" and d.path in wired]
+            cpus = self._linked_cpus(platform)
             near = [d for d in cpus if d.parent == dev.parent] or cpus
             best: tuple[tuple[int, float, str], str, float] | None = None
             for cpu in near:
